@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Compiles and runs the model examples of this folder and checks each one
+against the float64 reference (python/attnflow/reference.py).
+
+For each example: `attnflow-compile --emit=llvm-ir` (the .ll is kept under the
+build folder), seeded N(0, 1) inputs written as .npy, `attnflow-run` with
+--repeat for timings, and the max abs error against the reference. Exits 1 if
+an example exceeds its tolerance (DESIGN.md §6; |err| <= 1e-4 in f32).
+
+Usage: run_examples.py --build-dir BUILD [--repeat N] [NAME ...]
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, os.pardir, "python"))
+
+from attnflow import reference  # noqa: E402
+
+TOLERANCE = 1e-4
+
+LLAMA3_SCALING = {"kind": "llama3", "factor": 8.0, "original_max_position": 8192,
+                  "low_freq_factor": 1.0, "high_freq_factor": 4.0}
+
+
+def llama31_8b_attention(rng):
+    s = 512
+    q = rng.standard_normal((1, 32, s, 128), dtype=np.float32)
+    k = rng.standard_normal((1, 8, s, 128), dtype=np.float32)
+    v = rng.standard_normal((1, 8, s, 128), dtype=np.float32)
+    pos = np.arange(s, dtype=np.int64)
+
+    def ref():
+        qr = reference.rope(q, pos, theta=500000.0, scaling=LLAMA3_SCALING)
+        kr = reference.rope(k, pos, theta=500000.0, scaling=LLAMA3_SCALING)
+        return reference.attention(qr, kr, v, causal=True)
+    return [q, k, v, pos], ref
+
+
+def gemma2_attention(rng):
+    sq, skv = 64, 4608
+    q = rng.standard_normal((1, 8, sq, 256), dtype=np.float32)
+    k = rng.standard_normal((1, 4, skv, 256), dtype=np.float32)
+    v = rng.standard_normal((1, 4, skv, 256), dtype=np.float32)
+    q_pos = np.arange(skv - sq, skv, dtype=np.int64)
+    k_pos = np.arange(skv, dtype=np.int64)
+
+    def ref():
+        qr = reference.rope(q, q_pos)
+        kr = reference.rope(k, k_pos)
+        return reference.attention(qr, kr, v, scale=0.0625, causal=True,
+                                   window_left=4095, logit_softcap=50.0)
+    return [q, k, v, q_pos, k_pos], ref
+
+
+EXAMPLES = {
+    "llama31_8b_attention": llama31_8b_attention,
+    "gemma2_attention": gemma2_attention,
+}
+
+
+def run(cmd):
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"run_examples: {' '.join(cmd)} failed ({proc.returncode}):\n"
+                 f"{proc.stderr.strip()}")
+    return proc.stdout + proc.stderr
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("names", nargs="*", default=list(EXAMPLES))
+    args = parser.parse_args()
+
+    bin_dir = os.path.join(args.build_dir, "bin")
+    out_dir = os.path.join(args.build_dir, "demo")
+    os.makedirs(out_dir, exist_ok=True)
+    failed = False
+    for name in args.names:
+        if name not in EXAMPLES:
+            sys.exit(f"run_examples: unknown example '{name}' "
+                     f"(known: {', '.join(EXAMPLES)})")
+        source = os.path.join(HERE, name + ".mlir")
+        llvm_ir = os.path.join(out_dir, name + ".ll")
+        run([os.path.join(bin_dir, "attnflow-compile"), source, "--target=cpu",
+             "--emit=llvm-ir", "-o", llvm_ir])
+
+        inputs, ref = EXAMPLES[name](np.random.default_rng(0))
+        input_paths = []
+        for i, array in enumerate(inputs):
+            path = os.path.join(out_dir, f"{name}.in{i}.npy")
+            np.save(path, array)
+            input_paths.append(path)
+        output = os.path.join(out_dir, name + ".out.npy")
+        log = run([os.path.join(bin_dir, "attnflow-run"), source,
+                   *[f"--input={p}" for p in input_paths], f"--output={output}",
+                   f"--repeat={args.repeat}", "--warmup=1"])
+        median = re.search(r"median\s+([0-9.]+)\s*ms", log)
+        if not median:
+            sys.exit(f"run_examples: no timing in attnflow-run output:\n{log}")
+
+        expected = ref()
+        got = np.load(output).astype(np.float64)
+        error = float(np.max(np.abs(got - expected)))
+        ok = error <= TOLERANCE
+        failed |= not ok
+        print(f"{name}: max abs error {error:.2e} (tolerance {TOLERANCE:.0e}"
+              f"{'' if ok else ', FAILED'}), median {float(median.group(1)):.1f} ms"
+              f" over {args.repeat} runs, output {output}, LLVM IR {llvm_ir}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+//===- Passes.h - AttnFlow conversion passes --------------------*- C++ -*-===//
+
+#ifndef ATTNFLOW_CONVERSION_PASSES_H
+#define ATTNFLOW_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::attnflow {
+
+#define GEN_PASS_DECL
+#include "attnflow/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "attnflow/Conversion/Passes.h.inc"
+
+} // namespace mlir::attnflow
+
+#endif // ATTNFLOW_CONVERSION_PASSES_H

@@ -1,0 +1,620 @@
+//===- AttnFlowToLinalg.cpp - Reference decomposition of attnflow ops -----===//
+//
+// Rewrites attnflow ops into linalg.generic ops on tensors that follow the
+// definitions of DESIGN.md §3 literally. This is the oracle of faster
+// lowerings, so clarity beats speed: attention materializes its scores.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnflow/Conversion/AttnFlowToLinalg/AttnFlowToLinalg.h"
+#include "attnflow/Conversion/Passes.h"
+#include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::attnflow {
+#define GEN_PASS_DEF_CONVERTATTNFLOWTOLINALGPASS
+#include "attnflow/Conversion/Passes.h.inc"
+} // namespace mlir::attnflow
+
+using namespace mlir;
+using namespace mlir::attnflow;
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+using Body = function_ref<void(ImplicitLocOpBuilder &, ValueRange)>;
+
+/// f64 stays f64; f32, f16 and bf16 are computed in f32 (DESIGN.md §3).
+FloatType computeTypeFor(Type elementType) {
+  if (elementType.isF64())
+    return cast<FloatType>(elementType);
+  return Float32Type::get(elementType.getContext());
+}
+
+Value constF(ImplicitLocOpBuilder &b, Type type, double value) {
+  return arith::ConstantOp::create(b, b.getFloatAttr(type, value));
+}
+
+Value constIndex(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIndexOp::create(b, value);
+}
+
+Value constI64(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIntOp::create(b, b.getI64Type(), value);
+}
+
+/// Converts between float types (extension or rounding).
+Value castFloat(ImplicitLocOpBuilder &b, Value value, Type to) {
+  Type from = value.getType();
+  if (from == to)
+    return value;
+  if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
+    return arith::ExtFOp::create(b, to, value);
+  return arith::TruncFOp::create(b, to, value);
+}
+
+Value emptyTensor(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
+                  Type elementType) {
+  return tensor::EmptyOp::create(b, shape, elementType);
+}
+
+Value filledTensor(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
+                   Type elementType, Value fill) {
+  Value empty = emptyTensor(b, shape, elementType);
+  return linalg::FillOp::create(b, ValueRange{fill}, ValueRange{empty})
+      .getResult(0);
+}
+
+/// Builds a single-result linalg.generic over `numLoops` loops whose last
+/// `numReductions` loops are reductions. `body` receives the block arguments
+/// and yields through the builder it is given.
+Value buildGeneric(ImplicitLocOpBuilder &b, Value init, ValueRange inputs,
+                   ArrayRef<AffineMap> inputMaps, AffineMap outputMap,
+                   unsigned numLoops, unsigned numReductions, Body body) {
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(outputMap);
+  SmallVector<utils::IteratorType> iterators(numLoops - numReductions,
+                                             utils::IteratorType::parallel);
+  iterators.append(numReductions, utils::IteratorType::reduction);
+  auto generic = linalg::GenericOp::create(
+      b, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nested, Location loc, ValueRange args) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        body(nb, args);
+      });
+  return generic.getResult(0);
+}
+
+/// The affine map (d0, ..., d{n-1}) -> (d{dims[0]}, d{dims[1]}, ...).
+AffineMap projection(MLIRContext *ctx, unsigned numLoops,
+                     ArrayRef<unsigned> dims) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned dim : dims)
+    exprs.push_back(getAffineDimExpr(dim, ctx));
+  return AffineMap::get(numLoops, 0, exprs, ctx);
+}
+
+/// Dense constant tensor of `values` with element type `type`.
+Value constTensor(ImplicitLocOpBuilder &b, Type type, ArrayRef<double> values) {
+  auto tensorType =
+      RankedTensorType::get({static_cast<int64_t>(values.size())}, type);
+  SmallVector<Attribute> attrs;
+  for (double value : values)
+    attrs.push_back(b.getFloatAttr(type, value));
+  return arith::ConstantOp::create(b,
+                                   DenseElementsAttr::get(tensorType, attrs));
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// RoPE inverse frequencies (Hugging Face modeling_rope_utils.py)
+//===----------------------------------------------------------------------===//
+
+SmallVector<double> mlir::attnflow::computeRopeInvFreq(int64_t rotaryDim,
+                                                       double theta,
+                                                       RopeScalingAttr scaling) {
+  int64_t half = rotaryDim / 2;
+  double dim = static_cast<double>(rotaryDim);
+  RopeScalingKind kind = scaling ? scaling.getKind() : RopeScalingKind::none;
+  double factor = scaling ? scaling.getFactor().convertToDouble() : 1.0;
+  double base = theta;
+  if (kind == RopeScalingKind::ntk)
+    base = theta * std::pow(factor, dim / (dim - 2.0));
+
+  SmallVector<double> invFreq(half);
+  for (int64_t i = 0; i < half; ++i)
+    invFreq[i] = 1.0 / std::pow(base, 2.0 * static_cast<double>(i) / dim);
+
+  switch (kind) {
+  case RopeScalingKind::none:
+  case RopeScalingKind::ntk:
+  case RopeScalingKind::dynamic_ntk:
+    break;
+  case RopeScalingKind::linear:
+    for (double &f : invFreq)
+      f /= factor;
+    break;
+  case RopeScalingKind::yarn: {
+    // `_compute_yarn_parameters` with truncate = true.
+    double maxPos = static_cast<double>(*scaling.getOriginalMaxPosition());
+    auto correctionDim = [&](double numRotations) {
+      return (dim * std::log(maxPos / (numRotations * 2.0 * M_PI))) /
+             (2.0 * std::log(theta));
+    };
+    double low = std::max(std::floor(correctionDim(scaling.getBetaFast().convertToDouble())), 0.0);
+    double high =
+        std::min(std::ceil(correctionDim(scaling.getBetaSlow().convertToDouble())), dim - 1.0);
+    if (low == high)
+      high += 0.001;
+    for (int64_t i = 0; i < half; ++i) {
+      double ramp = (static_cast<double>(i) - low) / (high - low);
+      ramp = std::min(std::max(ramp, 0.0), 1.0);
+      double extrapolationFactor = 1.0 - ramp;
+      double extrapolation = invFreq[i];
+      double interpolation = invFreq[i] / factor;
+      invFreq[i] = interpolation * (1.0 - extrapolationFactor) +
+                   extrapolation * extrapolationFactor;
+    }
+    break;
+  }
+  case RopeScalingKind::llama3: {
+    // `_compute_llama3_parameters`.
+    double oldContext = static_cast<double>(*scaling.getOriginalMaxPosition());
+    double lowFreqFactor = scaling.getLowFreqFactor().convertToDouble();
+    double highFreqFactor = scaling.getHighFreqFactor().convertToDouble();
+    double lowFreqWavelen = oldContext / lowFreqFactor;
+    double highFreqWavelen = oldContext / highFreqFactor;
+    for (double &f : invFreq) {
+      double wavelen = 2.0 * M_PI / f;
+      if (wavelen > lowFreqWavelen) {
+        f /= factor;
+      } else if (!(wavelen < highFreqWavelen)) {
+        double smooth = (oldContext / wavelen - lowFreqFactor) /
+                        (highFreqFactor - lowFreqFactor);
+        f = (1.0 - smooth) * f / factor + smooth * f;
+      }
+    }
+    break;
+  }
+  }
+  return invFreq;
+}
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// attnflow.rope
+//===----------------------------------------------------------------------===//
+
+/// Builds inv_freq for `dynamic_ntk` at run time from L = max(positions) + 1:
+/// theta' = theta * (factor * L / L0 - (factor - 1))^(r / (r - 2)) if L > L0.
+Value buildDynamicNtkInvFreq(ImplicitLocOpBuilder &b, RopeOp op,
+                             FloatType angleType) {
+  MLIRContext *ctx = b.getContext();
+  Value positions = op.getPositions();
+  auto posType = cast<RankedTensorType>(positions.getType());
+  unsigned rank = posType.getRank();
+  Type i64 = b.getI64Type();
+
+  Value maxInit = filledTensor(
+      b, {}, i64, constI64(b, std::numeric_limits<int64_t>::min()));
+  SmallVector<unsigned> allDims;
+  for (unsigned d = 0; d < rank; ++d)
+    allDims.push_back(d);
+  Value maxPos = buildGeneric(
+      b, maxInit, positions, {projection(ctx, rank, allDims)},
+      AffineMap::get(rank, 0, {}, ctx), rank, rank,
+      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        Value pos = args[0];
+        if (pos.getType() != i64)
+          pos = arith::ExtSIOp::create(nb, i64, pos);
+        linalg::YieldOp::create(nb,
+                                Value(arith::MaxSIOp::create(nb, pos, args[1])));
+      });
+
+  int64_t rotaryDim = op.getEffectiveRotaryDim();
+  int64_t half = rotaryDim / 2;
+  RopeScalingAttr scaling = *op.getScaling();
+  double theta = op.getTheta().convertToDouble();
+  double factor = scaling.getFactor().convertToDouble();
+  double l0 = static_cast<double>(*scaling.getOriginalMaxPosition());
+  double dim = static_cast<double>(rotaryDim);
+  Type f64 = b.getF64Type();
+
+  Value init = emptyTensor(b, {half}, angleType);
+  return buildGeneric(
+      b, init, maxPos, {AffineMap::get(1, 0, {}, ctx)},
+      projection(ctx, 1, {0}), 1, 0,
+      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        Value seqLen = arith::SIToFPOp::create(
+            nb, f64, arith::AddIOp::create(nb, args[0], constI64(nb, 1)));
+        Value ratio = arith::SubFOp::create(
+            nb,
+            arith::MulFOp::create(nb, constF(nb, f64, factor / l0), seqLen),
+            constF(nb, f64, factor - 1.0));
+        Value scaled = arith::MulFOp::create(
+            nb, constF(nb, f64, theta),
+            math::PowFOp::create(nb, ratio,
+                                 constF(nb, f64, dim / (dim - 2.0))));
+        Value longer = arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT,
+                                             seqLen, constF(nb, f64, l0));
+        Value base = arith::SelectOp::create(nb, longer, scaled,
+                                             constF(nb, f64, theta));
+        Value i = arith::IndexCastOp::create(nb, b.getI64Type(),
+                                             linalg::IndexOp::create(nb, 0));
+        Value exponent = arith::DivFOp::create(
+            nb,
+            arith::MulFOp::create(nb, constF(nb, f64, 2.0),
+                                  arith::SIToFPOp::create(nb, f64, i)),
+            constF(nb, f64, dim));
+        Value invFreq = arith::DivFOp::create(
+            nb, constF(nb, f64, 1.0), math::PowFOp::create(nb, base, exponent));
+        linalg::YieldOp::create(nb, castFloat(nb, invFreq, angleType));
+      });
+}
+
+struct RopeToLinalg : OpRewritePattern<RopeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RopeOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    MLIRContext *ctx = op.getContext();
+    auto xType = op.getX().getType();
+    Type elementType = xType.getElementType();
+    // Angles are f32 from the integer position (DESIGN.md §3); f64 inputs
+    // keep f64 so convergence studies are not limited by the angle.
+    FloatType computeType = computeTypeFor(elementType);
+    int64_t rotaryDim = op.getEffectiveRotaryDim();
+    int64_t half = rotaryDim / 2;
+    bool interleaved = op.getLayout() == RopeLayout::interleaved;
+    std::optional<RopeScalingAttr> scaling = op.getScaling();
+    double attentionFactor =
+        scaling ? scaling->getEffectiveAttentionFactor() : 1.0;
+
+    Value invFreq;
+    if (scaling && scaling->getKind() == RopeScalingKind::dynamic_ntk) {
+      invFreq = buildDynamicNtkInvFreq(b, op, computeType);
+    } else {
+      SmallVector<double> values = computeRopeInvFreq(
+          rotaryDim, op.getTheta().convertToDouble(),
+          scaling ? *scaling : RopeScalingAttr());
+      invFreq = constTensor(b, computeType, values);
+    }
+
+    // Pair i takes the position of axis sectionOf[i] (M-RoPE).
+    std::optional<ArrayRef<int64_t>> sections = op.getMropeSection();
+    Value sectionOf;
+    if (sections) {
+      SmallVector<int64_t> table;
+      for (auto [axis, count] : llvm::enumerate(*sections))
+        table.append(count, static_cast<int64_t>(axis));
+      sectionOf = arith::ConstantOp::create(
+          b, DenseElementsAttr::get(
+                 RankedTensorType::get({half}, b.getIndexType()),
+                 ArrayRef<int64_t>(table)));
+    }
+
+    Value positions = op.getPositions();
+    auto posType = cast<RankedTensorType>(positions.getType());
+    bool batchedPositions = posType.getRank() == (sections ? 3 : 2);
+    Type i64 = b.getI64Type();
+
+    Value init = emptyTensor(b, xType.getShape(), elementType);
+    Value result = buildGeneric(
+        b, init, ValueRange{}, {}, projection(ctx, 4, {0, 1, 2, 3}), 4, 0,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value bIdx = linalg::IndexOp::create(nb, 0);
+          Value hIdx = linalg::IndexOp::create(nb, 1);
+          Value sIdx = linalg::IndexOp::create(nb, 2);
+          Value dIdx = linalg::IndexOp::create(nb, 3);
+          Value dI64 = arith::IndexCastOp::create(nb, i64, dIdx);
+
+          // Pair index i, partner dim and whether d is the pair's first dim.
+          Value zero = constI64(nb, 0), one = constI64(nb, 1);
+          Value halfC = constI64(nb, half);
+          Value pairI, partner, isFirst;
+          if (interleaved) {
+            pairI = arith::ShRUIOp::create(nb, dI64, one);
+            partner = arith::XOrIOp::create(nb, dI64, one);
+            isFirst = arith::CmpIOp::create(
+                nb, arith::CmpIPredicate::eq,
+                arith::AndIOp::create(nb, dI64, one), zero);
+          } else {
+            isFirst = arith::CmpIOp::create(nb, arith::CmpIPredicate::slt,
+                                            dI64, halfC);
+            pairI = arith::SelectOp::create(
+                nb, isFirst, dI64, arith::SubIOp::create(nb, dI64, halfC));
+            partner = arith::SelectOp::create(
+                nb, isFirst, arith::AddIOp::create(nb, dI64, halfC),
+                arith::SubIOp::create(nb, dI64, halfC));
+          }
+          // Pass-through dims (d >= rotary_dim) read a clamped, unused pair.
+          Value rotated = arith::CmpIOp::create(
+              nb, arith::CmpIPredicate::slt, dI64, constI64(nb, rotaryDim));
+          pairI = arith::MinSIOp::create(nb, pairI, constI64(nb, half - 1));
+          partner = arith::SelectOp::create(nb, rotated, partner, dI64);
+          Value pairIdx = arith::IndexCastOp::create(nb, nb.getIndexType(),
+                                                     pairI);
+          Value partnerIdx = arith::IndexCastOp::create(
+              nb, nb.getIndexType(), partner);
+
+          SmallVector<Value> posIndices;
+          if (sections)
+            posIndices.push_back(
+                tensor::ExtractOp::create(nb, sectionOf, pairIdx));
+          if (batchedPositions)
+            posIndices.push_back(bIdx);
+          posIndices.push_back(sIdx);
+          Value pos = tensor::ExtractOp::create(nb, positions, posIndices);
+          Value posF = arith::SIToFPOp::create(nb, computeType, pos);
+          Value freq = tensor::ExtractOp::create(nb, invFreq, pairIdx);
+          Value angle = arith::MulFOp::create(nb, posF, freq);
+          Value cosA = math::CosOp::create(nb, angle);
+          Value sinA = math::SinOp::create(nb, angle);
+          if (attentionFactor != 1.0) {
+            Value af = constF(nb, computeType, attentionFactor);
+            cosA = arith::MulFOp::create(nb, cosA, af);
+            sinA = arith::MulFOp::create(nb, sinA, af);
+          }
+
+          Value self = castFloat(
+              nb,
+              tensor::ExtractOp::create(nb, op.getX(),
+                                        ValueRange{bIdx, hIdx, sIdx, dIdx}),
+              computeType);
+          Value other = castFloat(
+              nb,
+              tensor::ExtractOp::create(
+                  nb, op.getX(), ValueRange{bIdx, hIdx, sIdx, partnerIdx}),
+              computeType);
+          // (a, b) -> (a cos - b sin, a sin + b cos): the first dim subtracts
+          // its partner's sine term, the second adds it.
+          Value signedOther = arith::SelectOp::create(
+              nb, isFirst, arith::NegFOp::create(nb, other), other);
+          Value rotatedValue = arith::AddFOp::create(
+              nb, arith::MulFOp::create(nb, self, cosA),
+              arith::MulFOp::create(nb, signedOther, sinA));
+          Value value = arith::SelectOp::create(nb, rotated, rotatedValue, self);
+          linalg::YieldOp::create(nb, castFloat(nb, value, elementType));
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// attnflow.attention
+//===----------------------------------------------------------------------===//
+
+struct AttentionToLinalg : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    MLIRContext *ctx = op.getContext();
+    ArrayRef<int64_t> qShape = op.getQ().getType().getShape();
+    ArrayRef<int64_t> kShape = op.getK().getType().getShape();
+    ArrayRef<int64_t> vShape = op.getV().getType().getShape();
+    int64_t batch = qShape[0], numHeads = qShape[1], seqQ = qShape[2];
+    int64_t numKvHeads = kShape[1], seqKv = kShape[2], headDimV = vShape[3];
+    int64_t group = numHeads / numKvHeads;
+    Type elementType = op.getQ().getType().getElementType();
+    FloatType ct = computeTypeFor(elementType);
+    Type i64 = b.getI64Type();
+
+    // GQA without index arithmetic in the maps: split Hq into (Hkv, G) so kv
+    // head hk serves query heads hk * G + g.
+    SmallVector<ReassociationIndices> splitHeads = {{0}, {1, 2}, {3}, {4}};
+    Value q5 = tensor::ExpandShapeOp::create(
+        b,
+        RankedTensorType::get({batch, numKvHeads, group, seqQ, qShape[3]},
+                              elementType),
+        op.getQ(), splitHeads);
+
+    // scores[b, hk, g, i, j] = sum_d q[b, hk, g, i, d] * k[b, hk, j, d].
+    SmallVector<int64_t> scoreShape = {batch, numKvHeads, group, seqQ, seqKv};
+    Value zero = constF(b, ct, 0.0);
+    Value scores = buildGeneric(
+        b, filledTensor(b, scoreShape, ct, zero), ValueRange{q5, op.getK()},
+        {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 4, 5})},
+        projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value product = arith::MulFOp::create(nb, castFloat(nb, args[0], ct),
+                                                castFloat(nb, args[1], ct));
+          linalg::YieldOp::create(
+              nb, Value(arith::AddFOp::create(nb, args[2], product)));
+        });
+
+    // Score modifiers and mask, in the order of DESIGN.md §3.
+    double scale = op.getEffectiveScale();
+    int64_t qOffset = op.getEffectiveQOffset();
+    int64_t windowLeft = op.getWindowLeft(), windowRight = op.getWindowRight();
+    int64_t sinks = op.getNumSinkTokens();
+    bool causal = op.getCausal();
+    double softcap = op.getLogitSoftcap().convertToDouble();
+    int64_t lognLen = op.getLognTrainLen();
+    std::optional<ArrayRef<double>> slopes = op.getAlibiSlopes();
+    Value slopeTable = slopes ? constTensor(b, ct, *slopes) : Value();
+    Value bias = op.getBias();
+    ArrayRef<int64_t> biasShape =
+        bias ? cast<RankedTensorType>(bias.getType()).getShape()
+             : ArrayRef<int64_t>();
+    double negInf = -std::numeric_limits<double>::infinity();
+
+    AffineMap id5 = projection(ctx, 5, {0, 1, 2, 3, 4});
+    Value masked = buildGeneric(
+        b, emptyTensor(b, scoreShape, ct), scores, {id5}, id5, 5, 0,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value bIdx = linalg::IndexOp::create(nb, 0);
+          Value hk = linalg::IndexOp::create(nb, 1);
+          Value g = linalg::IndexOp::create(nb, 2);
+          Value i = linalg::IndexOp::create(nb, 3);
+          Value j = linalg::IndexOp::create(nb, 4);
+          Value head = arith::AddIOp::create(
+              nb, arith::MulIOp::create(nb, hk, constIndex(nb, group)), g);
+          Value p = arith::AddIOp::create(
+              nb, arith::IndexCastOp::create(nb, i64, i), constI64(nb, qOffset));
+          Value jI = arith::IndexCastOp::create(nb, i64, j);
+
+          Value s = arith::MulFOp::create(nb, args[0], constF(nb, ct, scale));
+          if (lognLen > 0) {
+            // g(p) = max(1, ln(p+1) / ln(L)); 1 when p + 1 <= 1.
+            Value p1 = arith::AddIOp::create(nb, p, constI64(nb, 1));
+            Value lnP = math::LogOp::create(
+                nb, arith::SIToFPOp::create(nb, ct, p1));
+            Value ratio = arith::DivFOp::create(
+                nb, lnP, constF(nb, ct, std::log(static_cast<double>(lognLen))));
+            Value gp = arith::MaximumFOp::create(nb, ratio, constF(nb, ct, 1.0));
+            Value positive = arith::CmpIOp::create(
+                nb, arith::CmpIPredicate::sgt, p1, constI64(nb, 1));
+            gp = arith::SelectOp::create(nb, positive, gp, constF(nb, ct, 1.0));
+            s = arith::MulFOp::create(nb, s, gp);
+          }
+          if (softcap > 0.0) {
+            Value capC = constF(nb, ct, softcap);
+            s = arith::MulFOp::create(
+                nb, capC,
+                math::TanhOp::create(nb, arith::DivFOp::create(nb, s, capC)));
+          }
+          if (slopeTable) {
+            Value slope = tensor::ExtractOp::create(nb, slopeTable, head);
+            Value dist = math::AbsIOp::create(nb, arith::SubIOp::create(nb, p, jI));
+            Value penalty = arith::MulFOp::create(
+                nb, slope, arith::SIToFPOp::create(nb, ct, dist));
+            s = arith::SubFOp::create(nb, s, penalty);
+          }
+          if (bias) {
+            Value bb = biasShape[0] == 1 ? constIndex(nb, 0) : bIdx;
+            Value bh = biasShape[1] == 1 ? constIndex(nb, 0) : head;
+            Value term = tensor::ExtractOp::create(nb, bias,
+                                                   ValueRange{bb, bh, i, j});
+            s = arith::AddFOp::create(nb, s, castFloat(nb, term, ct));
+          }
+
+          // Visible iff (j < sinks or in window) and (not causal or j <= p).
+          Value visible = arith::ConstantIntOp::create(nb, nb.getI1Type(), 1);
+          if (windowLeft >= 0)
+            visible = arith::AndIOp::create(
+                nb, visible,
+                arith::CmpIOp::create(
+                    nb, arith::CmpIPredicate::sge, jI,
+                    arith::SubIOp::create(nb, p, constI64(nb, windowLeft))));
+          if (windowRight >= 0)
+            visible = arith::AndIOp::create(
+                nb, visible,
+                arith::CmpIOp::create(
+                    nb, arith::CmpIPredicate::sle, jI,
+                    arith::AddIOp::create(nb, p, constI64(nb, windowRight))));
+          if (sinks > 0)
+            visible = arith::OrIOp::create(
+                nb, visible,
+                arith::CmpIOp::create(nb, arith::CmpIPredicate::slt, jI,
+                                      constI64(nb, sinks)));
+          if (causal)
+            visible = arith::AndIOp::create(
+                nb, visible,
+                arith::CmpIOp::create(nb, arith::CmpIPredicate::sle, jI, p));
+          linalg::YieldOp::create(
+              nb, Value(arith::SelectOp::create(nb, visible, s,
+                                                constF(nb, ct, negInf))));
+        });
+
+    // -inf-safe softmax: m = max_j s (stays -inf for an empty row, and the
+    // max never starts from NaN), e = exp(s - m) or 0 when m = -inf.
+    SmallVector<int64_t> rowShape = {batch, numKvHeads, group, seqQ};
+    AffineMap row5 = projection(ctx, 5, {0, 1, 2, 3});
+    Value rowMax = buildGeneric(
+        b, filledTensor(b, rowShape, ct, constF(b, ct, negInf)), masked, {id5},
+        row5, 5, 1, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          linalg::YieldOp::create(
+              nb, Value(arith::MaximumFOp::create(nb, args[0], args[1])));
+        });
+    Value weights = buildGeneric(
+        b, emptyTensor(b, scoreShape, ct), ValueRange{masked, rowMax},
+        {id5, row5}, id5, 5, 0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value empty = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ,
+                                              args[1], constF(nb, ct, negInf));
+          Value e = math::ExpOp::create(
+              nb, arith::SubFOp::create(nb, args[0], args[1]));
+          linalg::YieldOp::create(
+              nb, Value(arith::SelectOp::create(nb, empty, constF(nb, ct, 0.0),
+                                                e)));
+        });
+    Value rowSum = buildGeneric(
+        b, filledTensor(b, rowShape, ct, zero), weights, {id5}, row5, 5, 1,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          linalg::YieldOp::create(
+              nb, Value(arith::AddFOp::create(nb, args[0], args[1])));
+        });
+
+    // out[b, hk, g, i, e] = sum_j w[b, hk, g, i, j] * v[b, hk, j, e].
+    SmallVector<int64_t> outShape = {batch, numKvHeads, group, seqQ, headDimV};
+    Value weighted = buildGeneric(
+        b, filledTensor(b, outShape, ct, zero), ValueRange{weights, op.getV()},
+        {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 5, 4})},
+        projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value product = arith::MulFOp::create(nb, args[0],
+                                                castFloat(nb, args[1], ct));
+          linalg::YieldOp::create(
+              nb, Value(arith::AddFOp::create(nb, args[2], product)));
+        });
+    Value normalized = buildGeneric(
+        b, emptyTensor(b, outShape, elementType), ValueRange{weighted, rowSum},
+        {id5, row5}, id5, 5, 0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          // The row sum is >= 1 unless the row has no visible key.
+          Value empty = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ,
+                                              args[1], constF(nb, ct, 0.0));
+          Value ratio = arith::DivFOp::create(nb, args[0], args[1]);
+          Value value = arith::SelectOp::create(nb, empty, constF(nb, ct, 0.0),
+                                                ratio);
+          linalg::YieldOp::create(nb, castFloat(nb, value, elementType));
+        });
+    Value result = tensor::CollapseShapeOp::create(
+        b, op.getOutput().getType(), normalized, splitHeads);
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+struct ConvertAttnFlowToLinalgPass
+    : mlir::attnflow::impl::ConvertAttnFlowToLinalgPassBase<ConvertAttnFlowToLinalgPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateAttnFlowToLinalgPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    WalkResult leftover = getOperation()->walk([](Operation *op) {
+      if (isa<AttnFlowDialect>(op->getDialect())) {
+        op->emitOpError("has no reference decomposition to linalg");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (leftover.wasInterrupted())
+      signalPassFailure();
+  }
+};
+} // namespace
+
+void mlir::attnflow::populateAttnFlowToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<RopeToLinalg, AttentionToLinalg>(patterns.getContext());
+}

@@ -1,0 +1,242 @@
+//===- AttnFlowOps.cpp - attnflow operations ------------------------------===//
+//
+// Verifiers state the operand, the expected and the actual value, so that a
+// user who wrote the IR by hand can fix it from the message alone.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attnflow;
+
+/// Checks that `value` has a static shape of rank `rank`; names it `name`.
+static LogicalResult verifyStaticRank(Operation *op, Value value,
+                                      StringRef name, int64_t rank,
+                                      StringRef layout) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (type.getRank() != rank)
+    return op->emitOpError() << "expects '" << name << "' of rank " << rank
+                             << " (" << layout << "), got " << type;
+  if (!type.hasStaticShape())
+    return op->emitOpError()
+           << "expects '" << name
+           << "' with a static shape (dynamic sizes, including a dynamic "
+              "sequence length, are not supported), got "
+           << type;
+  return success();
+}
+
+/// Checks dimension `dim` of `name` against `expected`.
+static LogicalResult verifyDim(Operation *op, StringRef name, int64_t dim,
+                               int64_t actual, int64_t expected,
+                               StringRef what) {
+  if (actual == expected)
+    return success();
+  return op->emitOpError() << "expects '" << name << "' dimension " << dim
+                           << " (" << what << ") to be " << expected << ", got "
+                           << actual;
+}
+
+//===----------------------------------------------------------------------===//
+// RopeOp
+//===----------------------------------------------------------------------===//
+
+int64_t RopeOp::getEffectiveRotaryDim() {
+  if (std::optional<int64_t> rotaryDim = getRotaryDim())
+    return *rotaryDim;
+  return getX().getType().getDimSize(3);
+}
+
+LogicalResult RopeOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyStaticRank(op, getX(), "x", 4, "[B, H, S, D]")))
+    return failure();
+  auto xType = getX().getType();
+  int64_t batch = xType.getDimSize(0), seq = xType.getDimSize(2),
+          headDim = xType.getDimSize(3);
+  if (getResult().getType() != xType)
+    return emitOpError() << "expects the result type to equal x's type "
+                         << xType << ", got " << getResult().getType();
+
+  if (!(getTheta().convertToDouble() > 0.0) ||
+      !std::isfinite(getTheta().convertToDouble()))
+    return emitOpError() << "expects theta to be a finite value > 0, got "
+                         << getTheta().convertToDouble();
+
+  int64_t rotaryDim = getEffectiveRotaryDim();
+  if (rotaryDim <= 0 || rotaryDim % 2 != 0 || rotaryDim > headDim)
+    return emitOpError() << "expects rotary_dim to be even and in [2, D = "
+                         << headDim << "], got " << rotaryDim;
+
+  std::optional<ArrayRef<int64_t>> sections = getMropeSection();
+  auto posType = getPositions().getType();
+  int64_t posRank = posType.getRank();
+  if (!posType.hasStaticShape())
+    return emitOpError() << "expects 'positions' with a static shape, got "
+                         << posType;
+  if (sections) {
+    if (sections->empty())
+      return emitOpError() << "expects a non-empty mrope_section";
+    int64_t sum = 0;
+    for (int64_t section : *sections) {
+      if (section <= 0)
+        return emitOpError() << "expects every mrope_section entry to be > 0, "
+                                "got "
+                             << section;
+      sum += section;
+    }
+    if (sum != rotaryDim / 2)
+      return emitOpError() << "expects mrope_section to sum to rotary_dim / 2 "
+                           << "= " << rotaryDim / 2 << ", got " << sum;
+    if (posRank != 2 && posRank != 3)
+      return emitOpError() << "expects 'positions' of shape [A, S] or "
+                              "[A, B, S] with mrope_section, got "
+                           << posType;
+    int64_t axes = static_cast<int64_t>(sections->size());
+    if (failed(verifyDim(op, "positions", 0, posType.getDimSize(0), axes,
+                         "number of mrope sections")))
+      return failure();
+    if (posRank == 3 && failed(verifyDim(op, "positions", 1,
+                                         posType.getDimSize(1), batch,
+                                         "batch B of x")))
+      return failure();
+  } else if (posRank != 1 && posRank != 2) {
+    return emitOpError() << "expects 'positions' of shape [S] or [B, S], got "
+                         << posType;
+  } else if (posRank == 2 &&
+             failed(verifyDim(op, "positions", 0, posType.getDimSize(0), batch,
+                              "batch B of x"))) {
+    return failure();
+  }
+  if (failed(verifyDim(op, "positions", posRank - 1,
+                       posType.getDimSize(posRank - 1), seq,
+                       "sequence length S of x")))
+    return failure();
+
+  if (std::optional<RopeScalingAttr> scaling = getScaling()) {
+    RopeScalingKind kind = scaling->getKind();
+    if ((kind == RopeScalingKind::ntk ||
+         kind == RopeScalingKind::dynamic_ntk) &&
+        rotaryDim <= 2)
+      return emitOpError() << "expects rotary_dim > 2 for "
+                           << stringifyRopeScalingKind(kind)
+                           << " scaling (its exponent is r / (r - 2)), got "
+                           << rotaryDim;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+double AttentionOp::getEffectiveScale() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getQ().getType().getDimSize(3)));
+}
+
+int64_t AttentionOp::getEffectiveQOffset() {
+  if (std::optional<int64_t> offset = getQOffset())
+    return *offset;
+  return getK().getType().getDimSize(2) - getQ().getType().getDimSize(2);
+}
+
+LogicalResult AttentionOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyStaticRank(op, getQ(), "q", 4, "[B, Hq, Sq, D]")) ||
+      failed(verifyStaticRank(op, getK(), "k", 4, "[B, Hkv, Skv, D]")) ||
+      failed(verifyStaticRank(op, getV(), "v", 4, "[B, Hkv, Skv, Dv]")))
+    return failure();
+  ArrayRef<int64_t> q = getQ().getType().getShape();
+  ArrayRef<int64_t> k = getK().getType().getShape();
+  ArrayRef<int64_t> v = getV().getType().getShape();
+  int64_t batch = q[0], numHeads = q[1], seqQ = q[2], headDim = q[3];
+  int64_t numKvHeads = k[1], seqKv = k[2], headDimV = v[3];
+
+  Type elementType = getQ().getType().getElementType();
+  auto checkElementType = [&](Value value, StringRef name) -> LogicalResult {
+    Type actual = cast<RankedTensorType>(value.getType()).getElementType();
+    if (actual == elementType)
+      return success();
+    return emitOpError() << "expects '" << name << "' element type to equal "
+                         << "q's element type " << elementType << ", got "
+                         << actual;
+  };
+  if (failed(checkElementType(getK(), "k")) ||
+      failed(checkElementType(getV(), "v")))
+    return failure();
+
+  if (failed(verifyDim(op, "k", 0, k[0], batch, "batch B of q")) ||
+      failed(verifyDim(op, "k", 3, k[3], headDim, "head dim D of q")) ||
+      failed(verifyDim(op, "v", 0, v[0], batch, "batch B of q")) ||
+      failed(verifyDim(op, "v", 1, v[1], numKvHeads, "kv heads Hkv of k")) ||
+      failed(verifyDim(op, "v", 2, v[2], seqKv, "kv length Skv of k")))
+    return failure();
+  if (numKvHeads == 0 || numHeads % numKvHeads != 0)
+    return emitOpError() << "expects the query heads Hq = " << numHeads
+                         << " to be a multiple of the kv heads Hkv = "
+                         << numKvHeads;
+
+  auto resultType = getOutput().getType();
+  SmallVector<int64_t> expectedShape = {batch, numHeads, seqQ, headDimV};
+  if (resultType.getShape() != ArrayRef<int64_t>(expectedShape) ||
+      resultType.getElementType() != elementType)
+    return emitOpError() << "expects the result type to be "
+                         << RankedTensorType::get(expectedShape, elementType)
+                         << " ([B, Hq, Sq, Dv]), got " << resultType;
+
+  if (Value bias = getBias()) {
+    if (failed(verifyStaticRank(op, bias, "bias", 4, "[B|1, Hq|1, Sq, Skv]")) ||
+        failed(checkElementType(bias, "bias")))
+      return failure();
+    ArrayRef<int64_t> b = cast<RankedTensorType>(bias.getType()).getShape();
+    if ((b[0] != 1 && b[0] != batch) || (b[1] != 1 && b[1] != numHeads))
+      return emitOpError() << "expects 'bias' dimensions 0 and 1 to be 1 or "
+                           << "[B, Hq] = [" << batch << ", " << numHeads
+                           << "], got [" << b[0] << ", " << b[1] << "]";
+    if (failed(verifyDim(op, "bias", 2, b[2], seqQ, "query length Sq")) ||
+        failed(verifyDim(op, "bias", 3, b[3], seqKv, "kv length Skv")))
+      return failure();
+  }
+
+  if (getScale()) {
+    double scale = getScale()->convertToDouble();
+    if (!std::isfinite(scale))
+      return emitOpError() << "expects a finite scale, got " << scale;
+  }
+  // I64Attr getters return uint64_t; the window and sink values are signed.
+  int64_t windowLeft = getWindowLeft(), windowRight = getWindowRight();
+  int64_t sinks = getNumSinkTokens();
+  if (windowLeft < -1)
+    return emitOpError() << "expects window_left >= -1 (-1 = unbounded), got "
+                         << windowLeft;
+  if (windowRight < -1)
+    return emitOpError() << "expects window_right >= -1 (-1 = unbounded), got "
+                         << windowRight;
+  if (sinks < 0)
+    return emitOpError() << "expects num_sink_tokens >= 0, got " << sinks;
+  double softcap = getLogitSoftcap().convertToDouble();
+  if (!(softcap >= 0.0) || !std::isfinite(softcap))
+    return emitOpError() << "expects logit_softcap >= 0 (0 = off), got "
+                         << softcap;
+  if (std::optional<ArrayRef<double>> slopes = getAlibiSlopes()) {
+    if (static_cast<int64_t>(slopes->size()) != numHeads)
+      return emitOpError() << "expects alibi_slopes of length Hq = " << numHeads
+                           << ", got " << slopes->size();
+  }
+  int64_t lognLen = getLognTrainLen();
+  if (lognLen < 0 || lognLen == 1)
+    return emitOpError() << "expects logn_train_len = 0 (off) or >= 2, got "
+                         << lognLen;
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.cpp.inc"

@@ -1,0 +1,37 @@
+//===- InitAttnFlow.cpp - Register AttnFlow with MLIR ---------------------===//
+
+#include "attnflow/InitAttnFlow.h"
+
+#include "attnflow/Conversion/Passes.h"
+#include "attnflow/Dialect/AttnFlow/IR/AttnFlowDialect.h"
+#include "attnflow/Pipelines/Pipelines.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+
+void mlir::attnflow::registerAllDialects(DialectRegistry &registry) {
+  registry.insert<AttnFlowDialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+}
+
+void mlir::attnflow::registerAllTranslations(DialectRegistry &registry) {
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
+}
+
+void mlir::attnflow::registerAllPasses() {
+  static bool registered = [] {
+    mlir::registerAllPasses();
+    registerAttnFlowConversionPasses();
+    registerAttnFlowPipelines();
+    return true;
+  }();
+  (void)registered;
+}

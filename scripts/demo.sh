@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The main job: builds AttnFlow, compiles the model examples (Llama-3.1-8B and
+# Gemma-2 attention) to LLVM IR, runs them on seeded inputs and checks them
+# against the float64 reference. Prints per example: max abs error, median
+# time and output path.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${ATTNFLOW_BUILD_DIR:-$root/build}
+
+"$root/scripts/build.sh"
+exec /usr/bin/python3 "$root/examples/run_examples.py" --build-dir "$build" "$@"

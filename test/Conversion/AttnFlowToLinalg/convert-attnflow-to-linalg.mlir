@@ -1,0 +1,114 @@
+// RUN: attnflow-opt %s --convert-attnflow-to-linalg --split-input-file | FileCheck %s
+
+// yarn with r = 4, theta = 1e4, factor 4, L0 = 64: the correction range is
+// [floor(-0.249) -> 0, ceil(0.504) = 1], so pair 0 keeps inv_freq 1 and pair 1
+// is interpolated to 0.01 / 4 = 0.0025; attention factor 0.1 ln 4 + 1.
+// f16 is computed in f32 and rounded once; dims >= rotary_dim pass through.
+// CHECK-LABEL: func @rope_yarn_f16
+// CHECK-DAG:     %[[AF:.*]] = arith.constant 1.13862944 : f32
+// CHECK-DAG:     %[[FREQ:.*]] = arith.constant dense<[1.000000e+00, 2.500000e-03]> : tensor<2xf32>
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK:           %[[POS:.*]] = tensor.extract %{{.*}}[%{{.*}}] : tensor<4xi32>
+// CHECK:           %[[POSF:.*]] = arith.sitofp %[[POS]] : i32 to f32
+// CHECK:           %[[F:.*]] = tensor.extract %[[FREQ]]
+// CHECK:           %[[ANGLE:.*]] = arith.mulf %[[POSF]], %[[F]] : f32
+// CHECK:           %[[COS:.*]] = math.cos %[[ANGLE]] : f32
+// CHECK:           %[[SIN:.*]] = math.sin %[[ANGLE]] : f32
+// CHECK:           arith.mulf %[[COS]], %[[AF]]
+// CHECK:           arith.mulf %[[SIN]], %[[AF]]
+// CHECK:           arith.extf %{{.*}} : f16 to f32
+// CHECK:           arith.truncf %{{.*}} : f32 to f16
+// CHECK-NOT:     attnflow.rope
+func.func @rope_yarn_f16(%x: tensor<1x2x4x8xf16>, %pos: tensor<4xi32>) -> tensor<1x2x4x8xf16> {
+  %0 = attnflow.rope %x, %pos {rotary_dim = 4 : i64, scaling = #attnflow.rope_scaling<kind = yarn, factor = 4.0, original_max_position = 64>} : tensor<1x2x4x8xf16>, tensor<4xi32> -> tensor<1x2x4x8xf16>
+  return %0 : tensor<1x2x4x8xf16>
+}
+
+// -----
+
+// llama3 (factor 8, low 1, high 4, L0 = 8192) at theta 5e5 and r = 8:
+// wavelengths 2 pi, 2 pi * 5e5^(1/4) = 167.1, ... 2 pi * 5e5^(3/4) = 118143:
+// the first two are high-frequency (kept), the last is low-frequency (/ 8),
+// the third (wavelen 4442.9, between 2048 and 8192) is smoothed:
+// s = (8192 / 4442.9 - 1) / 3 = 0.2813 (values checked with numpy), inv = (1 - s) / 8 * f + s * f.
+// CHECK-LABEL: func @rope_llama3_table
+// CHECK: arith.constant dense<[1.000000e+00, 0.0376060307, 5.24846138E-4, 6.64786967E-6]> : tensor<4xf32>
+func.func @rope_llama3_table(%x: tensor<1x1x2x8xf32>, %pos: tensor<2xi64>) -> tensor<1x1x2x8xf32> {
+  %0 = attnflow.rope %x, %pos {theta = 500000.0 : f64, scaling = #attnflow.rope_scaling<kind = llama3, factor = 8.0, original_max_position = 8192>} : tensor<1x1x2x8xf32>, tensor<2xi64> -> tensor<1x1x2x8xf32>
+  return %0 : tensor<1x1x2x8xf32>
+}
+
+// -----
+
+// dynamic_ntk computes its base from max(positions) at run time.
+// CHECK-LABEL: func @rope_dynamic_ntk
+// CHECK:         linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]
+// CHECK:           arith.maxsi
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel"]
+// CHECK:           math.powf
+// CHECK:           arith.cmpf ogt
+// CHECK:           arith.truncf %{{.*}} : f64 to f32
+func.func @rope_dynamic_ntk(%x: tensor<2x1x3x8xf32>, %pos: tensor<2x3xi64>) -> tensor<2x1x3x8xf32> {
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = dynamic_ntk, factor = 2.0, original_max_position = 2>} : tensor<2x1x3x8xf32>, tensor<2x3xi64> -> tensor<2x1x3x8xf32>
+  return %0 : tensor<2x1x3x8xf32>
+}
+
+// -----
+
+// GQA (Hq = 4, Hkv = 2) splits the query heads into [Hkv, G] so kv head hk
+// serves query heads 2 hk and 2 hk + 1; bf16 accumulates in f32; the softmax
+// is -inf-safe (max from -inf, exp only where the row max is finite, 0 for an
+// empty row).
+// CHECK-LABEL: func @attention_gqa_bf16
+// CHECK-DAG:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK:         %[[Q5:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 3, 8] : tensor<1x4x3x8xbf16> into tensor<1x2x2x3x8xbf16>
+// CHECK:         %[[S:.*]] = linalg.generic
+// CHECK-SAME:      ins(%[[Q5]], %{{.*}} : tensor<1x2x2x3x8xbf16>, tensor<1x2x5x8xbf16>)
+// CHECK:           arith.extf %{{.*}} : bf16 to f32
+// CHECK:         } -> tensor<1x2x2x3x5xf32>
+// CHECK:         %[[M:.*]] = linalg.generic {{.*}} ins(%[[S]]
+// CHECK:           arith.cmpi sle
+// CHECK:           arith.select %{{.*}}, %{{.*}}, %[[NEGINF]]
+// CHECK:         linalg.fill ins(%[[NEGINF]] : f32)
+// CHECK:         linalg.generic
+// CHECK:           arith.maximumf
+// CHECK:         linalg.generic
+// CHECK:           arith.cmpf oeq, %{{.*}}, %[[NEGINF]]
+// CHECK:           math.exp
+// CHECK:         linalg.generic
+// CHECK:           arith.addf
+// CHECK:         linalg.generic
+// CHECK:           arith.mulf
+// CHECK:         linalg.generic
+// CHECK:           arith.divf
+// CHECK:           arith.truncf %{{.*}} : f32 to bf16
+// CHECK:         tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x3x8xbf16> into tensor<1x4x3x8xbf16>
+func.func @attention_gqa_bf16(%q: tensor<1x4x3x8xbf16>, %k: tensor<1x2x5x8xbf16>, %v: tensor<1x2x5x8xbf16>) -> tensor<1x4x3x8xbf16> {
+  %0 = attnflow.attention %q, %k, %v {causal = true} : tensor<1x4x3x8xbf16>, tensor<1x2x5x8xbf16>, tensor<1x2x5x8xbf16> -> tensor<1x4x3x8xbf16>
+  return %0 : tensor<1x4x3x8xbf16>
+}
+
+// -----
+
+// Score modifiers in the order of the contract: scale * g(p), softcap, ALiBi,
+// bias; the default scale is 1/sqrt(8) and q_offset = Skv - Sq = 2.
+// CHECK-LABEL: func @attention_score_order
+// CHECK-DAG:     %[[SCALE:.*]] = arith.constant 0.353553385 : f32
+// CHECK-DAG:     %[[CAP:.*]] = arith.constant 5.000000e+01 : f32
+// CHECK-DAG:     %[[OFF:.*]] = arith.constant 2 : i64
+// CHECK:         linalg.generic
+// CHECK:           arith.addi %{{.*}}, %[[OFF]] : i64
+// CHECK:           arith.mulf %{{.*}}, %[[SCALE]] : f32
+// CHECK:           math.log
+// CHECK:           arith.maximumf
+// CHECK:           arith.divf %{{.*}}, %[[CAP]]
+// CHECK:           math.tanh
+// CHECK:           math.absi
+// CHECK:           arith.subf
+// CHECK:           tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<1x1x3x5xf32>
+// CHECK:           arith.addf
+func.func @attention_score_order(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %b: tensor<1x1x3x5xf32>) -> tensor<1x2x3x8xf32> {
+  %0 = attnflow.attention %q, %k, %v, %b {logn_train_len = 4 : i64, logit_softcap = 50.0 : f64, alibi_slopes = array<f64: 0.5, 0.25>} : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x1x3x5xf32> -> tensor<1x2x3x8xf32>
+  return %0 : tensor<1x2x3x8xf32>
+}

@@ -1,0 +1,477 @@
+// RUN: attnflow-opt %s -split-input-file -verify-diagnostics
+
+// One case per verifier rule of attnflow.rope, attnflow.attention and
+// #attnflow.rope_scaling.
+
+func.func @f0(%x: tensor<2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<2x8x16xf32> {
+  // expected-error @+1 {{expects 'x' of rank 4 ([B, H, S, D]), got 'tensor<2x8x16xf32>'}}
+  %0 = attnflow.rope %x, %pos : tensor<2x8x16xf32>, tensor<8xi64> -> tensor<2x8x16xf32>
+  return %0 : tensor<2x8x16xf32>
+}
+
+// -----
+
+func.func @f1(%x: tensor<1x2x?x16xf32>, %pos: tensor<?xi64>) -> tensor<1x2x?x16xf32> {
+  // expected-error @+1 {{expects 'x' with a static shape (dynamic sizes, including a dynamic sequence length, are not supported), got 'tensor<1x2x?x16xf32>'}}
+  %0 = attnflow.rope %x, %pos : tensor<1x2x?x16xf32>, tensor<?xi64> -> tensor<1x2x?x16xf32>
+  return %0 : tensor<1x2x?x16xf32>
+}
+
+// -----
+
+func.func @f2(%x: tensor<1x2x8x16xi32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xi32> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float or 64-bit float values, but got 'tensor<1x2x8x16xi32>'}}
+  %0 = attnflow.rope %x, %pos : tensor<1x2x8x16xi32>, tensor<8xi64> -> tensor<1x2x8x16xi32>
+  return %0 : tensor<1x2x8x16xi32>
+}
+
+// -----
+
+func.func @f3(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values, but got 'tensor<8xf32>'}}
+  %0 = attnflow.rope %x, %pos : tensor<1x2x8x16xf32>, tensor<8xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f4(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf16> {
+  // expected-error @+1 {{expects the result type to equal x's type 'tensor<1x2x8x16xf32>', got 'tensor<1x2x8x16xf16>'}}
+  %0 = attnflow.rope %x, %pos : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf16>
+  return %0 : tensor<1x2x8x16xf16>
+}
+
+// -----
+
+func.func @f5(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects theta to be a finite value > 0, got 0}}
+  %0 = attnflow.rope %x, %pos {theta = 0.0 : f64} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f6(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects rotary_dim to be even and in [2, D = 16], got 7}}
+  %0 = attnflow.rope %x, %pos {rotary_dim = 7 : i64} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f7(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects rotary_dim to be even and in [2, D = 16], got 18}}
+  %0 = attnflow.rope %x, %pos {rotary_dim = 18 : i64} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f8(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects rotary_dim to be even and in [2, D = 16], got 0}}
+  %0 = attnflow.rope %x, %pos {rotary_dim = 0 : i64} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f9(%x: tensor<1x2x8x16xf32>, %pos: tensor<?xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'positions' with a static shape, got 'tensor<?xi64>'}}
+  %0 = attnflow.rope %x, %pos : tensor<1x2x8x16xf32>, tensor<?xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f10(%x: tensor<1x2x8x16xf32>, %pos: tensor<3x8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects a non-empty mrope_section}}
+  %0 = attnflow.rope %x, %pos {mrope_section = array<i64>} : tensor<1x2x8x16xf32>, tensor<3x8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f11(%x: tensor<1x2x8x16xf32>, %pos: tensor<3x8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects every mrope_section entry to be > 0, got 0}}
+  %0 = attnflow.rope %x, %pos {mrope_section = array<i64: 0, 4, 4>} : tensor<1x2x8x16xf32>, tensor<3x8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f12(%x: tensor<1x2x8x16xf32>, %pos: tensor<3x8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects mrope_section to sum to rotary_dim / 2 = 8, got 9}}
+  %0 = attnflow.rope %x, %pos {mrope_section = array<i64: 1, 4, 4>} : tensor<1x2x8x16xf32>, tensor<3x8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f13(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'positions' of shape [A, S] or [A, B, S] with mrope_section, got 'tensor<8xi64>'}}
+  %0 = attnflow.rope %x, %pos {mrope_section = array<i64: 2, 3, 3>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f14(%x: tensor<1x2x8x16xf32>, %pos: tensor<2x8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'positions' dimension 0 (number of mrope sections) to be 3, got 2}}
+  %0 = attnflow.rope %x, %pos {mrope_section = array<i64: 2, 3, 3>} : tensor<1x2x8x16xf32>, tensor<2x8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f15(%x: tensor<1x2x8x16xf32>, %pos: tensor<3x2x8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'positions' dimension 1 (batch B of x) to be 1, got 2}}
+  %0 = attnflow.rope %x, %pos {mrope_section = array<i64: 2, 3, 3>} : tensor<1x2x8x16xf32>, tensor<3x2x8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f16(%x: tensor<1x2x8x16xf32>, %pos: tensor<3x1x9xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'positions' dimension 2 (sequence length S of x) to be 8, got 9}}
+  %0 = attnflow.rope %x, %pos {mrope_section = array<i64: 2, 3, 3>} : tensor<1x2x8x16xf32>, tensor<3x1x9xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f17(%x: tensor<1x2x8x16xf32>, %pos: tensor<1x1x8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'positions' of shape [S] or [B, S], got 'tensor<1x1x8xi64>'}}
+  %0 = attnflow.rope %x, %pos : tensor<1x2x8x16xf32>, tensor<1x1x8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f18(%x: tensor<1x2x8x16xf32>, %pos: tensor<3x8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'positions' dimension 0 (batch B of x) to be 1, got 3}}
+  %0 = attnflow.rope %x, %pos : tensor<1x2x8x16xf32>, tensor<3x8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f19(%x: tensor<1x2x8x16xf32>, %pos: tensor<7xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'positions' dimension 0 (sequence length S of x) to be 8, got 7}}
+  %0 = attnflow.rope %x, %pos : tensor<1x2x8x16xf32>, tensor<7xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f20(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects rotary_dim > 2 for ntk scaling (its exponent is r / (r - 2)), got 2}}
+  %0 = attnflow.rope %x, %pos {rotary_dim = 2 : i64, scaling = #attnflow.rope_scaling<kind = ntk, factor = 2.0>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f21(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects rotary_dim > 2 for dynamic_ntk scaling (its exponent is r / (r - 2)), got 2}}
+  %0 = attnflow.rope %x, %pos {rotary_dim = 2 : i64, scaling = #attnflow.rope_scaling<kind = dynamic_ntk, factor = 2.0, original_max_position = 4>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f22(%q: tensor<4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'q' of rank 4 ([B, Hq, Sq, D]), got 'tensor<4x8x16xf32>'}}
+  %0 = attnflow.attention %q, %k, %v : tensor<4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f23(%q: tensor<1x4x8x16xf32>, %k: tensor<2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'k' of rank 4 ([B, Hkv, Skv, D]), got 'tensor<2x8x16xf32>'}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f24(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'v' of rank 4 ([B, Hkv, Skv, Dv]), got 'tensor<2x8x16xf32>'}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f25(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x?x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'k' with a static shape (dynamic sizes, including a dynamic sequence length, are not supported), got 'tensor<1x2x?x16xf32>'}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f26(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf16>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'k' element type to equal q's element type 'f32', got 'f16'}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf16>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f27(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xbf16>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'v' element type to equal q's element type 'f32', got 'bf16'}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xbf16> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f28(%q: tensor<1x4x8x16xf32>, %k: tensor<2x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'k' dimension 0 (batch B of q) to be 1, got 2}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<2x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f29(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x32xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'k' dimension 3 (head dim D of q) to be 16, got 32}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x8x32xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f30(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<2x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'v' dimension 0 (batch B of q) to be 1, got 2}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<2x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f31(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x4x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'v' dimension 1 (kv heads Hkv of k) to be 2, got 4}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f32(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x9x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'v' dimension 2 (kv length Skv of k) to be 8, got 9}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x9x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f33(%q: tensor<1x4x8x16xf32>, %k: tensor<1x3x8x16xf32>, %v: tensor<1x3x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects the query heads Hq = 4 to be a multiple of the kv heads Hkv = 3}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x3x8x16xf32>, tensor<1x3x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f34(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects the result type to be 'tensor<1x4x8x16xf32>' ([B, Hq, Sq, Dv]), got 'tensor<1x2x8x16xf32>'}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @f35(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf16> {
+  // expected-error @+1 {{expects the result type to be 'tensor<1x4x8x16xf32>' ([B, Hq, Sq, Dv]), got 'tensor<1x4x8x16xf16>'}}
+  %0 = attnflow.attention %q, %k, %v : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf16>
+  return %0 : tensor<1x4x8x16xf16>
+}
+
+// -----
+
+func.func @f36(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %b: tensor<8x8xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'bias' of rank 4 ([B|1, Hq|1, Sq, Skv]), got 'tensor<8x8xf32>'}}
+  %0 = attnflow.attention %q, %k, %v, %b : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<8x8xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f37(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %b: tensor<1x1x8x8xf16>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'bias' element type to equal q's element type 'f32', got 'f16'}}
+  %0 = attnflow.attention %q, %k, %v, %b : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x1x8x8xf16> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f38(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %b: tensor<1x2x8x8xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'bias' dimensions 0 and 1 to be 1 or [B, Hq] = [1, 4], got [1, 2]}}
+  %0 = attnflow.attention %q, %k, %v, %b : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x8xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f39(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %b: tensor<1x1x7x8xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'bias' dimension 2 (query length Sq) to be 8, got 7}}
+  %0 = attnflow.attention %q, %k, %v, %b : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x1x7x8xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f40(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>, %b: tensor<1x4x8x9xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'bias' dimension 3 (kv length Skv) to be 8, got 9}}
+  %0 = attnflow.attention %q, %k, %v, %b : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x4x8x9xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f41(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects a finite scale, got INF}}
+  %0 = attnflow.attention %q, %k, %v {scale = 0x7FF0000000000000 : f64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f42(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects window_left >= -1 (-1 = unbounded), got -2}}
+  %0 = attnflow.attention %q, %k, %v {window_left = -2 : i64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f43(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects window_right >= -1 (-1 = unbounded), got -5}}
+  %0 = attnflow.attention %q, %k, %v {window_right = -5 : i64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f44(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects num_sink_tokens >= 0, got -1}}
+  %0 = attnflow.attention %q, %k, %v {num_sink_tokens = -1 : i64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f45(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects logit_softcap >= 0 (0 = off), got -3}}
+  %0 = attnflow.attention %q, %k, %v {logit_softcap = -3.0 : f64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f46(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects alibi_slopes of length Hq = 4, got 2}}
+  %0 = attnflow.attention %q, %k, %v {alibi_slopes = array<f64: 0.5, 0.25>} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f47(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects logn_train_len = 0 (off) or >= 2, got 1}}
+  %0 = attnflow.attention %q, %k, %v {logn_train_len = 1 : i64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @f48(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects logn_train_len = 0 (off) or >= 2, got -4}}
+  %0 = attnflow.attention %q, %k, %v {logn_train_len = -4 : i64} : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @a0(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{rope_scaling factor must be a finite value > 0, got 0}}
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = linear, factor = 0.0>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @a1(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{rope_scaling kind 'yarn' requires original_max_position}}
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = yarn, factor = 4.0>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @a2(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{rope_scaling kind 'llama3' requires original_max_position}}
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = llama3, factor = 8.0>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @a3(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{rope_scaling kind 'dynamic_ntk' requires original_max_position}}
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = dynamic_ntk, factor = 2.0>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @a4(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{rope_scaling original_max_position must be > 0, got 0}}
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = llama3, factor = 8.0, original_max_position = 0>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @a5(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{rope_scaling yarn needs beta_fast > 0 and beta_slow > 0, got beta_fast = 3.200000e+01, beta_slow = -1.000000e+00}}
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = yarn, factor = 4.0, original_max_position = 4096, beta_slow = -1.0>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @a6(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{rope_scaling llama3 needs 0 < low_freq_factor < high_freq_factor, got low_freq_factor = 4.000000e+00, high_freq_factor = 4.000000e+00}}
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = llama3, factor = 8.0, original_max_position = 8192, low_freq_factor = 4.0>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @a7(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{rope_scaling attention_factor must be > 0, got -1}}
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = yarn, factor = 4.0, original_max_position = 4096, attention_factor = -1.0>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @int_literal(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+3 {{unexpected decimal integer literal for a floating point value}}
+  // expected-note @+2 {{add a trailing dot to make the literal a float}}
+  // expected-error @+1 {{failed to parse AttnFlow_RopeScalingAttr parameter 'factor'}}
+  %0 = attnflow.rope %x, %pos {scaling = #attnflow.rope_scaling<kind = linear, factor = 2>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @bad_layout(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+2 {{expected ::mlir::attnflow::RopeLayout to be one of: half, interleaved}}
+  // expected-error @+1 {{failed to parse AttnFlow_RopeLayoutAttr parameter 'value'}}
+  %0 = attnflow.rope %x, %pos {layout = #attnflow.rope_layout<neox>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}

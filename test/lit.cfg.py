@@ -1,0 +1,37 @@
+# -*- Python -*-
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "ATTNFLOW"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.attnflow_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+runner_libs = ",".join(
+    os.path.join(config.mlir_lib_dir, lib)
+    for lib in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")
+)
+config.substitutions.append(("%mlir_runner_libs", runner_libs))
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%attnflow_src", config.attnflow_src_root))
+
+tool_dirs = [config.attnflow_tools_dir, config.llvm_tools_dir]
+tools = [
+    "attnflow-opt",
+    "attnflow-compile",
+    "attnflow-run",
+    ToolSubst("mlir-runner", unresolved="fatal"),
+    ToolSubst("mlir-translate", unresolved="fatal"),
+]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Integration tests use numpy to write inputs and check outputs.
+config.environment["PYTHONPATH"] = os.path.join(config.attnflow_src_root, "python")

@@ -1,0 +1,350 @@
+//===- attnflow-compile.cpp - Ahead-of-time compiler driver ---------------===//
+//
+// attnflow-compile IN.mlir --target=cpu --emit=mlir|llvm-ir|obj [-o OUT]
+//                  [--mcpu=NAME]
+//
+// (DESIGN.md §5.) Lowers the module with attnflow-cpu-pipeline and writes
+//   mlir     the module after the whole pipeline (LLVM dialect),
+//   llvm-ir  its LLVM IR, optimized at -O3 for the target CPU, with the target
+//            triple, data layout and "target-cpu"/"target-features" function
+//            attributes set (so llc / clang reproduce the same code),
+//   obj      a relocatable (PIC) ELF object for the target CPU.
+// The target CPU defaults to the host CPU with the host's features; --mcpu
+// names another CPU (its default features are used then). The cuda target
+// belongs to a later change.
+//
+// Errors are reported as `attnflow-compile: error: ...` (IR diagnostics keep
+// their file:line:col) with exit code 1, and the output file is written only
+// once everything succeeded, through a temporary file that is renamed into
+// place (llvm::writeToOutput).
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnflow/InitAttnFlow.h"
+#include "attnflow/Pipelines/Pipelines.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <unistd.h>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+constexpr const char *kTool = "attnflow-compile";
+
+enum class Target { CPU };
+enum class Emit { MLIR, LLVMIR, Obj };
+
+cl::OptionCategory compileCategory("attnflow-compile options");
+
+cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
+                                   cl::desc("<input .mlir file>"),
+                                   cl::cat(compileCategory));
+
+cl::opt<std::string> outputFilename("o",
+                                    cl::desc("Output file ('-' for stdout)"),
+                                    cl::value_desc("file"), cl::init("-"),
+                                    cl::cat(compileCategory));
+
+cl::opt<Target> target("target", cl::desc("Code generation target"),
+                       cl::values(clEnumValN(Target::CPU, "cpu",
+                                             "The host's CPU architecture")),
+                       cl::init(Target::CPU), cl::cat(compileCategory));
+
+cl::opt<Emit> emit(
+    "emit", cl::desc("What to write"), cl::Required,
+    cl::values(
+        clEnumValN(Emit::MLIR, "mlir",
+                   "The module after the whole pipeline (LLVM dialect)"),
+        clEnumValN(Emit::LLVMIR, "llvm-ir",
+                   "LLVM IR, optimized at -O3 for the target CPU"),
+        clEnumValN(Emit::Obj, "obj", "A relocatable ELF object file")),
+    cl::cat(compileCategory));
+
+cl::opt<std::string>
+    mcpu("mcpu",
+         cl::desc("Target CPU (default: the host CPU, with its features)"),
+         cl::value_desc("name"), cl::init(""), cl::cat(compileCategory));
+
+int fail(const llvm::Twine &message) {
+  llvm::errs() << kTool << ": error: " << message << "\n";
+  return 1;
+}
+
+std::string oneLine(std::string text) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  return text;
+}
+
+std::string formatLocation(Location loc) {
+  if (auto fileLoc = loc->findInstanceOf<FileLineColLoc>())
+    return (fileLoc.getFilename().getValue() + ":" +
+            llvm::Twine(fileLoc.getLine()) + ":" +
+            llvm::Twine(fileLoc.getColumn()) + ": ")
+        .str();
+  return "";
+}
+
+void printDiagnostic(Diagnostic &diag) {
+  const char *severity = "error";
+  switch (diag.getSeverity()) {
+  case DiagnosticSeverity::Error:
+    severity = "error";
+    break;
+  case DiagnosticSeverity::Warning:
+    severity = "warning";
+    break;
+  case DiagnosticSeverity::Note:
+    severity = "note";
+    break;
+  case DiagnosticSeverity::Remark:
+    severity = "remark";
+    break;
+  }
+  llvm::errs() << kTool << ": " << severity << ": "
+               << formatLocation(diag.getLocation()) << oneLine(diag.str())
+               << "\n";
+  for (Diagnostic &note : diag.getNotes())
+    printDiagnostic(note);
+}
+
+bool parseCommandLine(int argc, char **argv) {
+  // cl reports some errors on llvm::errs() whatever stream it is given, so
+  // stderr itself is captured while parsing and replayed reformatted.
+  std::fflush(stderr);
+  FILE *capture = std::tmpfile();
+  int savedStderr = capture ? ::dup(STDERR_FILENO) : -1;
+  if (savedStderr >= 0)
+    ::dup2(::fileno(capture), STDERR_FILENO);
+  bool ok = cl::ParseCommandLineOptions(
+      argc, argv,
+      "AttnFlow compiler: lowers an MLIR module with attnflow-cpu-pipeline "
+      "and writes the lowered MLIR, LLVM IR or an object file.\n\n"
+      "  attnflow-compile model.mlir --target=cpu --emit=obj -o model.o\n",
+      &llvm::errs());
+  std::string messages;
+  if (savedStderr >= 0) {
+    llvm::errs().flush();
+    std::fflush(stderr);
+    ::dup2(savedStderr, STDERR_FILENO);
+    ::close(savedStderr);
+    std::rewind(capture);
+    char buffer[4096];
+    size_t n;
+    while ((n = std::fread(buffer, 1, sizeof(buffer), capture)) > 0)
+      messages.append(buffer, n);
+  }
+  if (capture)
+    std::fclose(capture);
+  if (ok) {
+    llvm::errs() << messages;
+    return true;
+  }
+  // One `error:` line, then `note:` lines, without cl's program-name prefix.
+  llvm::SmallVector<llvm::StringRef> lines;
+  llvm::StringRef(messages).split(lines, '\n', -1, false);
+  std::string prefix = std::string(llvm::sys::path::filename(argv[0])) + ": ";
+  bool first = true;
+  for (llvm::StringRef line : lines) {
+    line = line.trim();
+    line.consume_front(prefix);
+    line = line.trim();
+    if (line.empty())
+      continue;
+    llvm::errs() << kTool << (first ? ": error: " : ": note: ") << line
+                 << "\n";
+    first = false;
+  }
+  if (first)
+    llvm::errs() << kTool << ": error: invalid command line\n";
+  return false;
+}
+
+/// The target machine for `cpu` (host CPU and features when empty), PIC,
+/// -O3. Sets `error` and returns null on failure.
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(std::string cpu,
+                                                         std::string &error) {
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return nullptr;
+  std::string features;
+  if (!cpu.empty()) {
+    // Checked up front: the target machine would only warn and ignore it.
+    std::unique_ptr<llvm::MCSubtargetInfo> info(
+        llvmTarget->createMCSubtargetInfo(triple, "", ""));
+    if (!info || !info->isCPUStringValid(cpu)) {
+      error = "unknown --mcpu=" + cpu + " for " + triple.str() +
+              " (llc -mcpu=help lists the CPUs)";
+      return nullptr;
+    }
+  } else {
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures featureSet;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      featureSet.AddFeature(feature.first(), feature.second);
+    features = featureSet.getString();
+  }
+  std::unique_ptr<llvm::TargetMachine> machine(
+      llvmTarget->createTargetMachine(triple, cpu, features,
+                                      llvm::TargetOptions(), llvm::Reloc::PIC_,
+                                      std::nullopt,
+                                      llvm::CodeGenOptLevel::Aggressive));
+  if (!machine) {
+    error = "cannot create a target machine for " + triple.str();
+    return nullptr;
+  }
+  return machine;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerAsmPrinterCLOptions();
+  cl::HideUnrelatedOptions(compileCategory);
+  if (!parseCommandLine(argc, argv))
+    return 1;
+
+  if (outputFilename != "-") {
+    if (llvm::sys::fs::is_directory(outputFilename))
+      return fail("output " + outputFilename + " is a directory");
+    llvm::StringRef dir = llvm::sys::path::parent_path(outputFilename);
+    std::string directory = dir.empty() ? "." : dir.str();
+    if (!llvm::sys::fs::is_directory(directory))
+      return fail("cannot write " + outputFilename + ": directory " +
+                  directory + " does not exist");
+    if (::access(directory.c_str(), W_OK) != 0)
+      return fail("cannot write " + outputFilename + ": directory " +
+                  directory + " is not writable");
+  }
+
+  // Target first: a bad --mcpu fails before any work.
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser();
+  std::string errorMessage;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(mcpu, errorMessage);
+  if (!machine)
+    return fail(errorMessage);
+
+  DialectRegistry registry;
+  mlir::attnflow::registerAllDialects(registry);
+  mlir::attnflow::registerAllTranslations(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry);
+  ScopedDiagnosticHandler diagnostics(&context, [](Diagnostic &diag) {
+    printDiagnostic(diag);
+    return success();
+  });
+
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      openInputFile(inputFilename, &errorMessage);
+  if (!file)
+    return fail(errorMessage);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+  if (!module)
+    return fail("cannot parse " + inputFilename);
+
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return fail("invalid pass manager options");
+  mlir::attnflow::buildCPUPipeline(pm, mlir::attnflow::CPUPipelineOptions());
+  if (failed(pm.run(*module)))
+    return fail("lowering " + inputFilename +
+                " with attnflow-cpu-pipeline failed");
+
+  // Produce the whole output in memory, then write it in one go.
+  llvm::SmallString<0> output;
+  llvm::raw_svector_ostream os(output);
+  if (emit == Emit::MLIR) {
+    module->print(os);
+  } else {
+    llvm::LLVMContext llvmContext;
+    std::unique_ptr<llvm::Module> llvmModule =
+        translateModuleToLLVMIR(*module, llvmContext, inputFilename);
+    if (!llvmModule)
+      return fail("translating " + inputFilename + " to LLVM IR failed");
+    llvmModule->setTargetTriple(machine->getTargetTriple());
+    llvmModule->setDataLayout(machine->createDataLayout());
+    std::string cpu = machine->getTargetCPU().str();
+    std::string features = machine->getTargetFeatureString().str();
+    for (llvm::Function &function : *llvmModule) {
+      if (function.isDeclaration())
+        continue;
+      function.addFnAttr("target-cpu", cpu);
+      if (!features.empty())
+        function.addFnAttr("target-features", features);
+    }
+    auto optimizer = makeOptimizingTransformer(/*optLevel=*/3,
+                                               /*sizeLevel=*/0, machine.get());
+    if (llvm::Error err = optimizer(llvmModule.get()))
+      return fail("LLVM optimization failed: " +
+                  oneLine(llvm::toString(std::move(err))));
+    if (emit == Emit::LLVMIR) {
+      llvmModule->print(os, nullptr);
+    } else {
+      llvm::legacy::PassManager codegen;
+      if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                       llvm::CodeGenFileType::ObjectFile))
+        return fail("the target cannot emit object files");
+      codegen.run(*llvmModule);
+    }
+  }
+
+  if (llvm::Error err = llvm::writeToOutput(
+          outputFilename, [&](llvm::raw_ostream &out) -> llvm::Error {
+            out << output;
+            return llvm::Error::success();
+          }))
+    return fail("cannot write " + outputFilename + ": " +
+                oneLine(llvm::toString(std::move(err))));
+  return 0;
+}
