@@ -12,12 +12,13 @@
 //                                     becomes a linalg.generic (then loops), so
 //                                     the generated code never calls the
 //                                     `memrefCopy` runtime-library function.
-//   --attnflow-approximate-math       f32 polynomial approximations for the
+//   --attnflow-cpu-math               f32 polynomial approximations for the
 //                                     math functions where they are accurate
-//                                     (see kApproximatedMathOps), and
+//                                     (see kApproximatedMathOps),
 //                                     math.expm1 -> libm (math-to-llvm would
 //                                     lower it as exp(x) - 1, losing all
-//                                     precision for small x).
+//                                     precision for small x), and compares
+//                                     for math.isinf / math.isnormal.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +43,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -132,15 +136,15 @@ struct ExpandStridedCopiesPass
 };
 
 //===----------------------------------------------------------------------===//
-// --attnflow-approximate-math
+// --attnflow-cpu-math
 //===----------------------------------------------------------------------===//
 
-/// The math functions computed with MLIR's f32 polynomial approximations.
-/// Measured here against libm in f64 over a sweep of ~4.2M f32 inputs spread
-/// over all finite values (ulp = distance in f32 representations):
-///   exp 5 ulp (2 below |x| < 80), tanh 4, erf 4, log1p 2.
-/// exp flushes results below FLT_MIN (x < -87.3) to zero. Left on libm (the
-/// approximation is worse): expm1 (100 % error for |x| < 1e-7), log and log2
+/// The math functions computed with MLIR's f32 approximations. Measured here
+/// against libm in f64 over a sweep of ~4.2M f32 inputs spread over all finite
+/// values (ulp = distance in f32 representations): exp 5 ulp, tanh 4, erf 4,
+/// log1p 2 (its rewrite uses log(1 + x) compensated, with libm's log); exp
+/// flushes results below FLT_MIN (x < -87.3) to zero. Left on libm because
+/// the approximation is worse: expm1 (100 % error for |x| < 1e-7), log and log2
 /// (wrong for subnormal inputs), erfc (subnormal results), atan (40 ulp),
 /// asin, acos, cbrt, and sin / cos, which reduce the argument in f32 and are
 /// wrong for large angles (DESIGN.md §4.2: RoPE angles need libm).
@@ -152,14 +156,65 @@ bool isApproximated(StringRef name) {
   return llvm::is_contained(kApproximatedMathOps, name);
 }
 
-struct ApproximateMathPass
-    : public PassWrapper<ApproximateMathPass, OperationPass<>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ApproximateMathPass)
+/// A float constant of `type` (a float or a vector of floats).
+Value floatConstant(PatternRewriter &rewriter, Location loc, Type type,
+                    const APFloat &value) {
+  auto elementType = cast<FloatType>(getElementTypeOrSelf(type));
+  TypedAttr attr = rewriter.getFloatAttr(elementType, value);
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    attr = DenseElementsAttr::get(shaped, attr);
+  return arith::ConstantOp::create(rewriter, loc, attr);
+}
 
-  StringRef getArgument() const final { return "attnflow-approximate-math"; }
+/// math.isinf(x) -> |x| == inf.
+struct IsInfToArith : public OpRewritePattern<math::IsInfOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::IsInfOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type type = op.getOperand().getType();
+    auto elementType = cast<FloatType>(getElementTypeOrSelf(type));
+    Value abs = math::AbsFOp::create(rewriter, loc, op.getOperand());
+    Value inf = floatConstant(rewriter, loc, type,
+                              APFloat::getInf(elementType.getFloatSemantics()));
+    rewriter.replaceOpWithNewOp<arith::CmpFOp>(op, arith::CmpFPredicate::OEQ,
+                                               abs, inf);
+    return success();
+  }
+};
+
+/// math.isnormal(x) -> smallest normal <= |x| < inf (false for NaN).
+struct IsNormalToArith : public OpRewritePattern<math::IsNormalOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::IsNormalOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Type type = op.getOperand().getType();
+    const llvm::fltSemantics &semantics =
+        cast<FloatType>(getElementTypeOrSelf(type)).getFloatSemantics();
+    Value abs = math::AbsFOp::create(rewriter, loc, op.getOperand());
+    Value smallest = floatConstant(rewriter, loc, type,
+                                   APFloat::getSmallestNormalized(semantics));
+    Value inf = floatConstant(rewriter, loc, type, APFloat::getInf(semantics));
+    Value notSmall = arith::CmpFOp::create(
+        rewriter, loc, arith::CmpFPredicate::OGE, abs, smallest);
+    Value finite = arith::CmpFOp::create(rewriter, loc,
+                                         arith::CmpFPredicate::OLT, abs, inf);
+    rewriter.replaceOpWithNewOp<arith::AndIOp>(op, notSmall, finite);
+    return success();
+  }
+};
+
+/// Chooses how each math op is computed on the CPU before math-to-llvm /
+/// math-to-libm run: the approximations above, libm for math.expm1, and
+/// compares for math.isinf / math.isnormal (which have no LLVM lowering).
+struct CPUMathPass : public PassWrapper<CPUMathPass, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CPUMathPass)
+
+  StringRef getArgument() const final { return "attnflow-cpu-math"; }
   StringRef getDescription() const final {
-    return "Replace f32 math.exp/tanh/erf/log1p by accurate polynomial "
-           "approximations and math.expm1 by libm calls";
+    return "Approximate f32 math.exp/tanh/erf/log1p accurately, call libm for "
+           "math.expm1, lower math.isinf/isnormal to compares";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, func::FuncDialect,
@@ -171,6 +226,7 @@ struct ApproximateMathPass
     RewritePatternSet patterns(ctx);
     populateMathF32ExpansionPatterns(patterns, isApproximated);
     populateMathPolynomialApproximationPatterns(patterns, isApproximated);
+    patterns.add<IsInfToArith, IsNormalToArith>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
 
@@ -223,7 +279,13 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // bf16 arithmetic is emulated in f32 and its conversions expanded to
   // integer code (no reliance on compiler-rt / libgcc bf16 helpers).
   pm.addPass(math::createMathExtendToSupportedTypes());
-  pm.addPass(std::make_unique<ApproximateMathPass>());
+  pm.addPass(std::make_unique<CPUMathPass>());
+  // Ops neither math-to-llvm nor math-to-libm lower: clampf becomes
+  // min / max, integer and float-to-integer powers become software functions.
+  math::MathExpandOpsPassOptions expandMathOptions;
+  expandMathOptions.opMnemonics = {"clampf"};
+  pm.addPass(math::createMathExpandOpsPass(expandMathOptions));
+  pm.addPass(createConvertMathToFuncs());
   arith::ArithEmulateUnsupportedFloatsOptions emulateOptions;
   emulateOptions.sourceTypeStrs = {"bf16"};
   emulateOptions.targetTypeStr = "f32";
@@ -256,7 +318,7 @@ void registerAttnFlowPipelines() {
   static const bool registered = [] {
     PassRegistration<CPUEntryABIPass>();
     PassRegistration<ExpandStridedCopiesPass>();
-    PassRegistration<ApproximateMathPass>();
+    PassRegistration<CPUMathPass>();
     PassPipelineRegistration<CPUPipelineOptions>(
         "attnflow-cpu-pipeline",
         "Lower a module of func.func on tensors (attnflow, linalg, tensor, "

@@ -199,3 +199,25 @@ def test_rope_then_attention(sq, rope, attention):
     (got,) = attnflow.run(text, [q, k, v, q_pos, k_pos])
     ref = R.attention(R.rope(q, q_pos, **rope), R.rope(k, k_pos, **rope), v, **attention)
     assert_close(got, ref, what=f"rope {rope} -> attention {attention}")
+
+
+@pytest.mark.parametrize("sq, skv, attrs", [
+    (13, 13, {"causal": True, "scale": 10.0}),  # scores of several hundred
+    (13, 13, {"q_offset": -3, "window_left": 1, "window_right": 2}),
+    (13, 13, {"causal": True, "num_sink_tokens": 20, "window_left": 1}),
+    (1, 1000, {"causal": True, "window_left": 255, "num_sink_tokens": 4}),
+    (256, 256, {"causal": True, "window_left": 63, "logit_softcap": 50.0}),
+], ids=["large_scores", "negative_offset_window", "sinks_beyond_skv", "decode_long_window",
+        "prefill_window256"])
+def test_edges_and_longer_sequences(sq, skv, attrs):
+    d = 128 if skv > 13 else 24
+    check_attention(make_inputs(b=1, hq=4, hkv=1, sq=sq, skv=skv, d=d), **attrs)
+
+
+def test_threads_do_not_change_results():
+    inputs = make_inputs(b=2, hq=4, hkv=2, sq=64, skv=64, d=32)
+    text = ir.attention_module(*[x.shape for x in inputs], causal=True, window_left=20)
+    (one,) = attnflow.run(text, inputs, threads=1)
+    (two,) = attnflow.run(text, inputs, threads=2)
+    assert_close(one, R.attention(*inputs, causal=True, window_left=20), what="threads=1")
+    assert_close(two, one, what="threads=2 vs 1")

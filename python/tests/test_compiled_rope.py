@@ -130,3 +130,17 @@ def test_relative_position(layout):
     tol = 1e-4 * (1 + abs(exact)) + np.linalg.norm(q) * np.linalg.norm(k) * (m + 5) * 2.0 ** -22
     err = np.abs(dots - exact)
     assert np.all(err <= tol), f"q_m . k_(m+5) - exact = {err} (tol {tol})"
+
+
+@pytest.mark.parametrize("name, pos_shape, attrs", [
+    ("llama3.1-8b", (S,), {"theta": 500000.0, "scaling": {
+        "kind": "llama3", "factor": 8.0, "original_max_position": 8192,
+        "low_freq_factor": 1.0, "high_freq_factor": 4.0}}),
+    ("qwen2-vl", (3, S), {"theta": 1000000.0, "mrope_section": [16, 24, 24]}),
+    ("yarn-128k", (B, S), {"theta": 10000.0, "scaling": {
+        "kind": "yarn", "factor": 4.0, "original_max_position": 32768}}),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_model_configurations_at_long_positions(name, pos_shape, attrs):
+    # DESIGN §6 configurations, D = 128, positions up to 2e4 (f32 angles are
+    # reproduced by the reference).
+    check_rope((B, 2, S, 128), positions_up_to(20000, pos_shape), **attrs)

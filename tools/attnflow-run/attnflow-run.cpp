@@ -35,6 +35,7 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/AsmState.h"
@@ -75,6 +76,7 @@
 #include <string>
 #include <vector>
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 using namespace mlir;
@@ -563,14 +565,12 @@ int main(int argc, char **argv) {
     return 1;
 
   // Flag combinations.
-  if (repeat < 0)
+  if (repeat.getNumOccurrences() && repeat < 1)
     return fail("--repeat must be >= 1 (got " + llvm::Twine(repeat) + ")");
   if (warmup < 0)
     return fail("--warmup must be >= 0 (got " + llvm::Twine(warmup) + ")");
   if (warmup.getNumOccurrences() && !repeat.getNumOccurrences())
     return fail("--warmup needs --repeat");
-  if (repeat.getNumOccurrences() && repeat < 1)
-    return fail("--repeat must be >= 1 (got " + llvm::Twine(repeat) + ")");
   if (seed.getNumOccurrences() && !randomInputs)
     return fail("--seed needs --random-inputs");
   if (randomInputs && !inputFiles.empty())
@@ -693,6 +693,16 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*module)))
     return fail("lowering " + inputFilename +
                 " with attnflow-cpu-pipeline failed");
+
+  // Functions the module declares but does not define are looked up in this
+  // process by the JIT (libc, libm); report missing ones here, clearly.
+  for (auto function : module->getOps<LLVM::LLVMFuncOp>()) {
+    StringRef name = function.getName();
+    if (function.isExternal() && !name.starts_with("llvm.") &&
+        !::dlsym(RTLD_DEFAULT, name.str().c_str()))
+      return fail("function '" + name + "' is declared in " + inputFilename +
+                  " but defined neither there nor in the C / math libraries");
+  }
 
   // JIT-compile for the host (its CPU and features), at -O3.
   llvm::InitializeNativeTarget();

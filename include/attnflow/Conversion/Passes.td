@@ -16,11 +16,16 @@ def ConvertAttnFlowToLinalgPass : Pass<"convert-attnflow-to-linalg"> {
       computed from max(positions) for `dynamic_ntk`), f32 angles from the
       integer positions, and one elementwise generic that reads each
       element's pair partner.
-    - `attnflow.attention`: materializes the [B, Hkv, G, Sq, Skv] scores
-      (G = Hq / Hkv), masks them, and takes a -inf-safe softmax: a row with
-      no visible key yields 0. f16 / bf16 accumulate in f32.
+    - `attnflow.attention`: one `attnflow.online_attention` step over all
+      keys, then acc / sum: it materializes the [B, Hkv, G, Sq, Skv] scores
+      (G = Hq / Hkv). A row with no visible key yields 0; f16 / bf16
+      accumulate in f32.
+    - `attnflow.online_attention` (the tile op of tiled attention): masked
+      scores of one key block folded into the running max, sum and
+      accumulator, -inf-safe.
   }];
   let dependentDialects = [
+    "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",

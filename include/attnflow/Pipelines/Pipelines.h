@@ -18,14 +18,32 @@ namespace mlir::attnflow {
 struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {};
 
 /// Lowers a module of `func` functions on tensors holding attnflow ops (and any
-/// upstream linalg / tensor / arith / math ops) to the LLVM dialect: attnflow
-/// ops are decomposed to linalg, bufferized with one-shot bufferization
-/// (function boundaries included, identity layouts), lowered to loops and then
-/// to LLVM. Every public function gets `llvm.emit_c_interface`. The result runs
-/// under `mlir-runner` or the ExecutionEngine.
+/// upstream linalg / tensor / arith / math / scf / vector ops) to the LLVM
+/// dialect: attnflow ops are decomposed to linalg, bufferized with one-shot
+/// bufferization (function boundaries included, identity layouts) and
+/// ownership-based deallocation, lowered to loops and then to LLVM. The result
+/// runs under `mlir-runner` or the ExecutionEngine.
+///
+/// ABI of every public function with a body:
+///  - it gets `llvm.emit_c_interface`: `_mlir_ciface_<name>` takes memref
+///    descriptors by pointer (results first, through one pointer), next to
+///    `<name>` taking each descriptor expanded (allocated ptr, aligned ptr,
+///    offset, sizes..., strides...) and returning them (a struct for several);
+///  - tensor arguments are read-only (`bufferization.writable = false` unless
+///    the argument says otherwise): the caller's buffers are never written;
+///  - every returned memref is a fresh buffer owned by the caller (returned
+///    arguments and constants are copied), allocated with malloc: release it
+///    with free() on its allocated pointer.
+/// Math: f32 exp, tanh, erf and log1p use polynomial / compensated forms
+/// accurate to a few ulp (exp flushes results below FLT_MIN to 0); every other
+/// function (sin / cos of any angle, expm1, log, f64 math) calls libm. f16 and
+/// bf16 math and bf16 arithmetic are computed in f32; no compiler-rt / libgcc
+/// half-precision helpers are needed.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
-/// Registers `--attnflow-cpu-pipeline` with the global pass registry.
+/// Registers `--attnflow-cpu-pipeline` and the small passes it uses
+/// (`--attnflow-cpu-entry-abi`, `--attnflow-expand-strided-copies`,
+/// `--attnflow-cpu-math`) with the global registry. Idempotent.
 void registerAttnFlowPipelines();
 
 } // namespace mlir::attnflow

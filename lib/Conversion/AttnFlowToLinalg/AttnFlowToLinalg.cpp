@@ -8,12 +8,15 @@
 
 #include "attnflow/Conversion/AttnFlowToLinalg/AttnFlowToLinalg.h"
 #include "attnflow/Conversion/Passes.h"
+#include "attnflow/Dialect/AttnFlow/IR/AttentionUtils.h"
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -395,40 +398,109 @@ struct RopeToLinalg : OpRewritePattern<RopeOp> {
 };
 
 //===----------------------------------------------------------------------===//
-// attnflow.attention
+// attnflow.attention and attnflow.online_attention
 //===----------------------------------------------------------------------===//
 
+/// The reference: one online-softmax step over all keys, then acc / sum. It
+/// materializes the [B, Hq, Sq, Skv] scores.
 struct AttentionToLinalg : OpRewritePattern<AttentionOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    ArrayRef<int64_t> qShape = op.getQ().getType().getShape();
+    Type elementType = op.getQ().getType().getElementType();
+    OnlineSoftmaxState init = createOnlineSoftmaxInit(
+        rewriter, loc,
+        {rewriter.getIndexAttr(qShape[0]), rewriter.getIndexAttr(qShape[1]),
+         rewriter.getIndexAttr(qShape[2])},
+        rewriter.getIndexAttr(op.getV().getType().getDimSize(3)),
+        getAccumulatorType(elementType));
+    Value qPosition = arith::ConstantIndexOp::create(
+        rewriter, loc, op.getEffectiveQOffset());
+    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+    OnlineSoftmaxState state =
+        createOnlineAttention(rewriter, loc, op, op.getQ(), op.getK(),
+                              op.getV(), op.getBias(), init, qPosition, zero,
+                              zero);
+    rewriter.replaceOp(
+        op, createOnlineSoftmaxFinalize(rewriter, loc, state, elementType));
+    return success();
+  }
+};
+
+/// Splits dim 1 (Hq) of `value` into [Hkv, G] so kv head hk serves query
+/// heads hk * G + g without index arithmetic in the indexing maps.
+Value splitHeads(ImplicitLocOpBuilder &b, Value value, int64_t group) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(b, b.getLoc(), value);
+  AffineExpr d0;
+  bindDims(b.getContext(), d0);
+  OpFoldResult kvHeads = affine::makeComposedFoldedAffineApply(
+      b, b.getLoc(), d0.floorDiv(group), {sizes[1]});
+  SmallVector<OpFoldResult> outSizes = {sizes[0], kvHeads,
+                                        b.getIndexAttr(group)};
+  SmallVector<ReassociationIndices> reassociation = {{0}, {1, 2}};
+  for (int64_t d = 2; d < type.getRank(); ++d) {
+    outSizes.push_back(sizes[d]);
+    reassociation.push_back({d + 1});
+  }
+  SmallVector<int64_t> staticSizes;
+  SmallVector<Value> dynamicSizes;
+  dispatchIndexOpFoldResults(outSizes, dynamicSizes, staticSizes);
+  return tensor::ExpandShapeOp::create(
+      b, RankedTensorType::get(staticSizes, type.getElementType()), value,
+      reassociation, outSizes);
+}
+
+Value mergeHeads(ImplicitLocOpBuilder &b, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<ReassociationIndices> reassociation = {{0}, {1, 2}};
+  for (int64_t d = 3; d < type.getRank(); ++d)
+    reassociation.push_back({d});
+  return tensor::CollapseShapeOp::create(b, value, reassociation);
+}
+
+/// One online-softmax step (see OnlineAttentionOp) as linalg.generic ops on
+/// [B, Hkv, G, Sq, ...] tensors; works on dynamic (edge-tile) sizes.
+struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OnlineAttentionOp op,
+                                PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     MLIRContext *ctx = op.getContext();
-    ArrayRef<int64_t> qShape = op.getQ().getType().getShape();
-    ArrayRef<int64_t> kShape = op.getK().getType().getShape();
-    ArrayRef<int64_t> vShape = op.getV().getType().getShape();
-    int64_t batch = qShape[0], numHeads = qShape[1], seqQ = qShape[2];
-    int64_t numKvHeads = kShape[1], seqKv = kShape[2], headDimV = vShape[3];
-    int64_t group = numHeads / numKvHeads;
-    Type elementType = op.getQ().getType().getElementType();
-    FloatType ct = computeTypeFor(elementType);
+    Location loc = op.getLoc();
+    auto qType = op.getQ().getType();
+    auto kType = op.getK().getType();
+    if (ShapedType::isDynamic(qType.getDimSize(1)) ||
+        ShapedType::isDynamic(kType.getDimSize(1)))
+      return rewriter.notifyMatchFailure(op, "dynamic head counts");
+    int64_t group = qType.getDimSize(1) / kType.getDimSize(1);
+    FloatType ct = cast<FloatType>(op.getAcc().getType().getElementType());
     Type i64 = b.getI64Type();
+    double negInf = -std::numeric_limits<double>::infinity();
 
-    // GQA without index arithmetic in the maps: split Hq into (Hkv, G) so kv
-    // head hk serves query heads hk * G + g.
-    SmallVector<ReassociationIndices> splitHeads = {{0}, {1, 2}, {3}, {4}};
-    Value q5 = tensor::ExpandShapeOp::create(
-        b,
-        RankedTensorType::get({batch, numKvHeads, group, seqQ, qShape[3]},
-                              elementType),
-        op.getQ(), splitHeads);
+    Value q5 = splitHeads(b, op.getQ(), group);
+    Value max4 = splitHeads(b, op.getMax(), group);
+    Value sum4 = splitHeads(b, op.getSum(), group);
+    Value acc5 = splitHeads(b, op.getAcc(), group);
+    SmallVector<OpFoldResult> rowSizes = tensor::getMixedSizes(b, loc, max4);
+    SmallVector<OpFoldResult> scoreSizes(rowSizes);
+    scoreSizes.push_back(tensor::getMixedSize(b, loc, op.getK(), 2));
+    SmallVector<OpFoldResult> accSizes = tensor::getMixedSizes(b, loc, acc5);
 
-    // scores[b, hk, g, i, j] = sum_d q[b, hk, g, i, d] * k[b, hk, j, d].
-    SmallVector<int64_t> scoreShape = {batch, numKvHeads, group, seqQ, seqKv};
+    // s[b, hk, g, i, j] = sum_d q[b, hk, g, i, d] * k[b, hk, j, d].
     Value zero = constF(b, ct, 0.0);
+    Value scoresInit = linalg::FillOp::create(
+                           b, ValueRange{zero},
+                           ValueRange{tensor::EmptyOp::create(b, scoreSizes,
+                                                              ct)})
+                           .getResult(0);
     Value scores = buildGeneric(
-        b, filledTensor(b, scoreShape, ct, zero), ValueRange{q5, op.getK()},
+        b, scoresInit, ValueRange{q5, op.getK()},
         {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 4, 5})},
         projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
@@ -439,8 +511,7 @@ struct AttentionToLinalg : OpRewritePattern<AttentionOp> {
         });
 
     // Score modifiers and mask, in the order of DESIGN.md §3.
-    double scale = op.getEffectiveScale();
-    int64_t qOffset = op.getEffectiveQOffset();
+    double scale = op.getScale().convertToDouble();
     int64_t windowLeft = op.getWindowLeft(), windowRight = op.getWindowRight();
     int64_t sinks = op.getNumSinkTokens();
     bool causal = op.getCausal();
@@ -452,22 +523,24 @@ struct AttentionToLinalg : OpRewritePattern<AttentionOp> {
     ArrayRef<int64_t> biasShape =
         bias ? cast<RankedTensorType>(bias.getType()).getShape()
              : ArrayRef<int64_t>();
-    double negInf = -std::numeric_limits<double>::infinity();
+    Value qPos0 = arith::IndexCastOp::create(b, i64, op.getQPosition());
+    Value kPos0 = arith::IndexCastOp::create(b, i64, op.getKPosition());
 
     AffineMap id5 = projection(ctx, 5, {0, 1, 2, 3, 4});
     Value masked = buildGeneric(
-        b, emptyTensor(b, scoreShape, ct), scores, {id5}, id5, 5, 0,
-        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        b, tensor::EmptyOp::create(b, scoreSizes, ct), scores, {id5}, id5, 5,
+        0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           Value bIdx = linalg::IndexOp::create(nb, 0);
           Value hk = linalg::IndexOp::create(nb, 1);
           Value g = linalg::IndexOp::create(nb, 2);
           Value i = linalg::IndexOp::create(nb, 3);
           Value j = linalg::IndexOp::create(nb, 4);
-          Value head = arith::AddIOp::create(
+          Value localHead = arith::AddIOp::create(
               nb, arith::MulIOp::create(nb, hk, constIndex(nb, group)), g);
           Value p = arith::AddIOp::create(
-              nb, arith::IndexCastOp::create(nb, i64, i), constI64(nb, qOffset));
-          Value jI = arith::IndexCastOp::create(nb, i64, j);
+              nb, arith::IndexCastOp::create(nb, i64, i), qPos0);
+          Value jI = arith::AddIOp::create(
+              nb, arith::IndexCastOp::create(nb, i64, j), kPos0);
 
           Value s = arith::MulFOp::create(nb, args[0], constF(nb, ct, scale));
           if (lognLen > 0) {
@@ -490,15 +563,18 @@ struct AttentionToLinalg : OpRewritePattern<AttentionOp> {
                 math::TanhOp::create(nb, arith::DivFOp::create(nb, s, capC)));
           }
           if (slopeTable) {
+            Value head = arith::AddIOp::create(nb, localHead,
+                                               op.getHeadOffset());
             Value slope = tensor::ExtractOp::create(nb, slopeTable, head);
-            Value dist = math::AbsIOp::create(nb, arith::SubIOp::create(nb, p, jI));
+            Value dist =
+                math::AbsIOp::create(nb, arith::SubIOp::create(nb, p, jI));
             Value penalty = arith::MulFOp::create(
                 nb, slope, arith::SIToFPOp::create(nb, ct, dist));
             s = arith::SubFOp::create(nb, s, penalty);
           }
           if (bias) {
             Value bb = biasShape[0] == 1 ? constIndex(nb, 0) : bIdx;
-            Value bh = biasShape[1] == 1 ? constIndex(nb, 0) : head;
+            Value bh = biasShape[1] == 1 ? constIndex(nb, 0) : localHead;
             Value term = tensor::ExtractOp::create(nb, bias,
                                                    ValueRange{bb, bh, i, j});
             s = arith::AddFOp::create(nb, s, castFloat(nb, term, ct));
@@ -532,38 +608,65 @@ struct AttentionToLinalg : OpRewritePattern<AttentionOp> {
                                                 constF(nb, ct, negInf))));
         });
 
-    // -inf-safe softmax: m = max_j s (stays -inf for an empty row, and the
-    // max never starts from NaN), e = exp(s - m) or 0 when m = -inf.
-    SmallVector<int64_t> rowShape = {batch, numKvHeads, group, seqQ};
+    // m' = max(m, max_j s): the reduction starts from the running max, which
+    // is -inf (never NaN) before the first visible key.
     AffineMap row5 = projection(ctx, 5, {0, 1, 2, 3});
-    Value rowMax = buildGeneric(
-        b, filledTensor(b, rowShape, ct, constF(b, ct, negInf)), masked, {id5},
-        row5, 5, 1, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+    AffineMap id4 = projection(ctx, 4, {0, 1, 2, 3});
+    Value newMax = buildGeneric(
+        b, max4, masked, {id5}, row5, 5, 1,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           linalg::YieldOp::create(
               nb, Value(arith::MaximumFOp::create(nb, args[0], args[1])));
         });
-    Value weights = buildGeneric(
-        b, emptyTensor(b, scoreShape, ct), ValueRange{masked, rowMax},
-        {id5, row5}, id5, 5, 0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-          Value empty = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ,
-                                              args[1], constF(nb, ct, negInf));
+    // alpha = exp(m - m'), 1 while m' = -inf (acc and sum are still 0).
+    Value alpha = buildGeneric(
+        b, tensor::EmptyOp::create(b, rowSizes, ct), ValueRange{max4, newMax},
+        {id4, id4}, id4, 4, 0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value none = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ,
+                                             args[1], constF(nb, ct, negInf));
           Value e = math::ExpOp::create(
               nb, arith::SubFOp::create(nb, args[0], args[1]));
           linalg::YieldOp::create(
-              nb, Value(arith::SelectOp::create(nb, empty, constF(nb, ct, 0.0),
+              nb, Value(arith::SelectOp::create(nb, none, constF(nb, ct, 1.0),
                                                 e)));
         });
-    Value rowSum = buildGeneric(
-        b, filledTensor(b, rowShape, ct, zero), weights, {id5}, row5, 5, 1,
+    // p = exp(s - m'), 0 while m' = -inf.
+    Value weights = buildGeneric(
+        b, tensor::EmptyOp::create(b, scoreSizes, ct),
+        ValueRange{masked, newMax}, {id5, row5}, id5, 5, 0,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value none = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ,
+                                             args[1], constF(nb, ct, negInf));
+          Value e = math::ExpOp::create(
+              nb, arith::SubFOp::create(nb, args[0], args[1]));
+          linalg::YieldOp::create(
+              nb, Value(arith::SelectOp::create(nb, none, constF(nb, ct, 0.0),
+                                                e)));
+        });
+    // sum' = alpha * sum + sum_j p.
+    Value scaledSum = buildGeneric(
+        b, tensor::EmptyOp::create(b, rowSizes, ct), ValueRange{sum4, alpha},
+        {id4, id4}, id4, 4, 0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          linalg::YieldOp::create(
+              nb, Value(arith::MulFOp::create(nb, args[0], args[1])));
+        });
+    Value newSum = buildGeneric(
+        b, scaledSum, weights, {id5}, row5, 5, 1,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           linalg::YieldOp::create(
               nb, Value(arith::AddFOp::create(nb, args[0], args[1])));
         });
-
-    // out[b, hk, g, i, e] = sum_j w[b, hk, g, i, j] * v[b, hk, j, e].
-    SmallVector<int64_t> outShape = {batch, numKvHeads, group, seqQ, headDimV};
-    Value weighted = buildGeneric(
-        b, filledTensor(b, outShape, ct, zero), ValueRange{weights, op.getV()},
+    // acc' = alpha * acc + sum_j p v.
+    AffineMap row5of5 = projection(ctx, 5, {0, 1, 2, 3});
+    Value scaledAcc = buildGeneric(
+        b, tensor::EmptyOp::create(b, accSizes, ct), ValueRange{acc5, alpha},
+        {id5, row5of5}, id5, 5, 0,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          linalg::YieldOp::create(
+              nb, Value(arith::MulFOp::create(nb, args[0], args[1])));
+        });
+    Value newAcc = buildGeneric(
+        b, scaledAcc, ValueRange{weights, op.getV()},
         {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 5, 4})},
         projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
@@ -572,24 +675,11 @@ struct AttentionToLinalg : OpRewritePattern<AttentionOp> {
           linalg::YieldOp::create(
               nb, Value(arith::AddFOp::create(nb, args[2], product)));
         });
-    Value normalized = buildGeneric(
-        b, emptyTensor(b, outShape, elementType), ValueRange{weighted, rowSum},
-        {id5, row5}, id5, 5, 0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-          // The row sum is >= 1 unless the row has no visible key.
-          Value empty = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ,
-                                              args[1], constF(nb, ct, 0.0));
-          Value ratio = arith::DivFOp::create(nb, args[0], args[1]);
-          Value value = arith::SelectOp::create(nb, empty, constF(nb, ct, 0.0),
-                                                ratio);
-          linalg::YieldOp::create(nb, castFloat(nb, value, elementType));
-        });
-    Value result = tensor::CollapseShapeOp::create(
-        b, op.getOutput().getType(), normalized, splitHeads);
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(op, {mergeHeads(b, newAcc), mergeHeads(b, newMax),
+                            mergeHeads(b, newSum)});
     return success();
   }
 };
-
 //===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
@@ -616,5 +706,6 @@ struct ConvertAttnFlowToLinalgPass
 
 void mlir::attnflow::populateAttnFlowToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<RopeToLinalg, AttentionToLinalg>(patterns.getContext());
+  patterns.add<RopeToLinalg, AttentionToLinalg, OnlineAttentionToLinalg>(
+      patterns.getContext());
 }

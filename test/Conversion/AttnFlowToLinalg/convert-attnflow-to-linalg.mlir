@@ -56,34 +56,50 @@ func.func @rope_dynamic_ntk(%x: tensor<2x1x3x8xf32>, %pos: tensor<2x3xi64>) -> t
 
 // -----
 
-// GQA (Hq = 4, Hkv = 2) splits the query heads into [Hkv, G] so kv head hk
-// serves query heads 2 hk and 2 hk + 1; bf16 accumulates in f32; the softmax
-// is -inf-safe (max from -inf, exp only where the row max is finite, 0 for an
-// empty row).
+// The reference is one online-softmax step over all keys from the empty
+// state (acc = 0, max = -inf, sum = 0), then acc / sum. GQA (Hq = 4, Hkv = 2)
+// splits the query heads into [Hkv, G] so kv head hk serves query heads 2 hk
+// and 2 hk + 1; bf16 accumulates in f32. The softmax is -inf-safe: the max
+// starts from -inf (never NaN), alpha = 1 and p = 0 while the max is -inf, and
+// a row whose sum stays 0 outputs 0.
 // CHECK-LABEL: func @attention_gqa_bf16
 // CHECK-DAG:     %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG:     %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
+// CHECK:         %[[ACC0:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<1x4x3x8xf32>)
+// CHECK:         %[[MAX0:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%{{.*}} : tensor<1x4x3xf32>)
+// CHECK:         %[[SUM0:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.*}} : tensor<1x4x3xf32>)
 // CHECK:         %[[Q5:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 3, 8] : tensor<1x4x3x8xbf16> into tensor<1x2x2x3x8xbf16>
+// CHECK:         %[[MAX4:.*]] = tensor.expand_shape %[[MAX0]] {{\[}}[0], [1, 2], [3]]
 // CHECK:         %[[S:.*]] = linalg.generic
 // CHECK-SAME:      ins(%[[Q5]], %{{.*}} : tensor<1x2x2x3x8xbf16>, tensor<1x2x5x8xbf16>)
 // CHECK:           arith.extf %{{.*}} : bf16 to f32
 // CHECK:         } -> tensor<1x2x2x3x5xf32>
-// CHECK:         %[[M:.*]] = linalg.generic {{.*}} ins(%[[S]]
+// CHECK:         %[[MASKED:.*]] = linalg.generic {{.*}} ins(%[[S]]
 // CHECK:           arith.cmpi sle
 // CHECK:           arith.select %{{.*}}, %{{.*}}, %[[NEGINF]]
-// CHECK:         linalg.fill ins(%[[NEGINF]] : f32)
-// CHECK:         linalg.generic
+// CHECK:         %[[MAX:.*]] = linalg.generic {{.*}} ins(%[[MASKED]] : {{.*}}) outs(%[[MAX4]] :
 // CHECK:           arith.maximumf
-// CHECK:         linalg.generic
+// CHECK:         %[[ALPHA:.*]] = linalg.generic {{.*}} ins(%[[MAX4]], %[[MAX]] :
 // CHECK:           arith.cmpf oeq, %{{.*}}, %[[NEGINF]]
 // CHECK:           math.exp
-// CHECK:         linalg.generic
-// CHECK:           arith.addf
-// CHECK:         linalg.generic
+// CHECK:           arith.select %{{.*}}, %[[ONE]]
+// CHECK:         %[[P:.*]] = linalg.generic {{.*}} ins(%[[MASKED]], %[[MAX]] :
+// CHECK:           math.exp
+// CHECK:           arith.select %{{.*}}, %[[ZERO]]
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[ALPHA]] :
 // CHECK:           arith.mulf
-// CHECK:         linalg.generic
+// CHECK:         %[[SUM:.*]] = linalg.generic {{.*}} ins(%[[P]] :
+// CHECK:           arith.addf
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[ALPHA]] :
+// CHECK:         %[[ACC:.*]] = linalg.generic {{.*}} ins(%[[P]], %{{.*}} : tensor<1x2x2x3x5xf32>, tensor<1x2x5x8xbf16>)
+// CHECK:         %[[ACC4:.*]] = tensor.collapse_shape %[[ACC]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x3x8xf32> into tensor<1x4x3x8xf32>
+// CHECK:         %[[SUM3:.*]] = tensor.collapse_shape %[[SUM]] {{\[}}[0], [1, 2], [3]] : tensor<1x2x2x3xf32> into tensor<1x4x3xf32>
+// CHECK:         %[[OUT:.*]] = linalg.generic {{.*}} ins(%[[ACC4]], %[[SUM3]] :
+// CHECK:           arith.cmpf oeq, %{{.*}}, %[[ZERO]]
 // CHECK:           arith.divf
 // CHECK:           arith.truncf %{{.*}} : f32 to bf16
-// CHECK:         tensor.collapse_shape %{{.*}} {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x3x8xbf16> into tensor<1x4x3x8xbf16>
+// CHECK:         return %[[OUT]] : tensor<1x4x3x8xbf16>
 func.func @attention_gqa_bf16(%q: tensor<1x4x3x8xbf16>, %k: tensor<1x2x5x8xbf16>, %v: tensor<1x2x5x8xbf16>) -> tensor<1x4x3x8xbf16> {
   %0 = attnflow.attention %q, %k, %v {causal = true} : tensor<1x4x3x8xbf16>, tensor<1x2x5x8xbf16>, tensor<1x2x5x8xbf16> -> tensor<1x4x3x8xbf16>
   return %0 : tensor<1x4x3x8xbf16>
@@ -111,4 +127,26 @@ func.func @attention_gqa_bf16(%q: tensor<1x4x3x8xbf16>, %k: tensor<1x2x5x8xbf16>
 func.func @attention_score_order(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %b: tensor<1x1x3x5xf32>) -> tensor<1x2x3x8xf32> {
   %0 = attnflow.attention %q, %k, %v, %b {logn_train_len = 4 : i64, logit_softcap = 50.0 : f64, alibi_slopes = array<f64: 0.5, 0.25>} : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x1x3x5xf32> -> tensor<1x2x3x8xf32>
   return %0 : tensor<1x2x3x8xf32>
+}
+
+// -----
+
+// An edge tile of the tiled attention: dynamic query rows and keys, absolute
+// positions from the index operands (row i at %qp + i, key j at %kp + j) and
+// ALiBi slopes indexed by %h + local head (here one head: %h itself).
+// CHECK-LABEL: func @online_attention_edge_tile
+// CHECK-SAME:    %[[QP:[a-z0-9]+]]: index, %[[KP:[a-z0-9]+]]: index, %[[H:[a-z0-9]+]]: index
+// CHECK-DAG:     %[[QP64:.*]] = arith.index_cast %[[QP]] : index to i64
+// CHECK-DAG:     %[[KP64:.*]] = arith.index_cast %[[KP]] : index to i64
+// CHECK:         tensor.empty(%{{.*}}, %{{.*}}) : tensor<1x1x1x?x?xf32>
+// CHECK:         linalg.generic
+// CHECK:           arith.addi %{{.*}}, %[[QP64]] : i64
+// CHECK:           arith.addi %{{.*}}, %[[KP64]] : i64
+// CHECK:           tensor.extract %{{.*}}[%[[H]]] : tensor<4xf32>
+// CHECK:         tensor.collapse_shape {{.*}} into tensor<1x1x?x16xf32>
+func.func @online_attention_edge_tile(%q: tensor<1x1x?x16xf32>, %k: tensor<1x1x?x16xf32>, %v: tensor<1x1x?x16xf32>,
+    %acc: tensor<1x1x?x16xf32>, %max: tensor<1x1x?xf32>, %sum: tensor<1x1x?xf32>, %qp: index, %kp: index, %h: index)
+    -> (tensor<1x1x?x16xf32>, tensor<1x1x?xf32>, tensor<1x1x?xf32>) {
+  %a, %m, %s = attnflow.online_attention %q, %k, %v at(%qp, %kp, %h) into(%acc, %max, %sum) {scale = 0.25 : f64, causal = true, alibi_slopes = array<f64: 0.5, 0.25, 0.125, 0.0625>} : tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32> into tensor<1x1x?x16xf32>, tensor<1x1x?xf32>
+  return %a, %m, %s : tensor<1x1x?x16xf32>, tensor<1x1x?xf32>, tensor<1x1x?xf32>
 }

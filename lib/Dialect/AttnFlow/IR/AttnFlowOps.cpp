@@ -238,5 +238,68 @@ LogicalResult AttentionOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// OnlineAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult OnlineAttentionOp::verify() {
+  auto checkRank = [&](Value value, StringRef name, int64_t rank,
+                       StringRef layout) -> LogicalResult {
+    int64_t actual = cast<RankedTensorType>(value.getType()).getRank();
+    if (actual == rank)
+      return success();
+    return emitOpError() << "expects '" << name << "' of rank " << rank << " ("
+                         << layout << "), got " << value.getType();
+  };
+  if (failed(checkRank(getQ(), "q", 4, "[B, Hq, Sq, D]")) ||
+      failed(checkRank(getK(), "k", 4, "[B, Hkv, Skv, D]")) ||
+      failed(checkRank(getV(), "v", 4, "[B, Hkv, Skv, Dv]")) ||
+      failed(checkRank(getAcc(), "acc", 4, "[B, Hq, Sq, Dv]")) ||
+      failed(checkRank(getMax(), "max", 3, "[B, Hq, Sq]")))
+    return failure();
+  Type elementType = getQ().getType().getElementType();
+  if (getK().getType().getElementType() != elementType ||
+      getV().getType().getElementType() != elementType)
+    return emitOpError() << "expects q, k and v of one element type, got "
+                         << elementType << ", "
+                         << getK().getType().getElementType() << ", "
+                         << getV().getType().getElementType();
+  Type accType = elementType.isF64() ? elementType
+                                     : Float32Type::get(getContext());
+  if (getAcc().getType().getElementType() != accType)
+    return emitOpError() << "expects acc, max and sum of element type "
+                         << accType << " for " << elementType
+                         << " inputs, got "
+                         << getAcc().getType().getElementType();
+  // Static sizes must agree; dynamic ones (edge tiles) are the tiler's word.
+  auto agree = [&](int64_t a, int64_t b, StringRef what) -> LogicalResult {
+    if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b)
+      return success();
+    return emitOpError() << "expects matching " << what << ", got " << a
+                         << " and " << b;
+  };
+  ArrayRef<int64_t> q = getQ().getType().getShape();
+  ArrayRef<int64_t> k = getK().getType().getShape();
+  ArrayRef<int64_t> v = getV().getType().getShape();
+  ArrayRef<int64_t> acc = getAcc().getType().getShape();
+  ArrayRef<int64_t> max = getMax().getType().getShape();
+  if (failed(agree(q[3], k[3], "head dim D of q and k")) ||
+      failed(agree(k[2], v[2], "key count of k and v")) ||
+      failed(agree(k[1], v[1], "kv heads of k and v")) ||
+      failed(agree(acc[3], v[3], "head dim Dv of acc and v")) ||
+      failed(agree(acc[0], q[0], "batch of acc and q")) ||
+      failed(agree(acc[1], q[1], "query heads of acc and q")) ||
+      failed(agree(acc[2], q[2], "query rows of acc and q")) ||
+      failed(agree(max[0], q[0], "batch of max and q")) ||
+      failed(agree(max[1], q[1], "query heads of max and q")) ||
+      failed(agree(max[2], q[2], "query rows of max and q")))
+    return failure();
+  if (!ShapedType::isDynamic(q[1]) && !ShapedType::isDynamic(k[1]) &&
+      (k[1] == 0 || q[1] % k[1] != 0))
+    return emitOpError() << "expects the query heads " << q[1]
+                         << " to be a multiple of the kv heads " << k[1];
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.cpp.inc"

@@ -5,7 +5,9 @@
 
 include "attnflow/Dialect/AttnFlow/IR/AttnFlowDialect.td"
 include "attnflow/Dialect/AttnFlow/IR/AttnFlowAttrs.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/TilingInterface.td"
 
 def AttnFlow_FloatTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
 def AttnFlow_PositionTensor : RankedTensorOf<[I32, I64]>;
@@ -14,7 +16,10 @@ def AttnFlow_PositionTensor : RankedTensorOf<[I32, I64]>;
 // RopeOp
 //===----------------------------------------------------------------------===//
 
-def AttnFlow_RopeOp : AttnFlow_Op<"rope", [Pure]> {
+def AttnFlow_RopeOp : AttnFlow_Op<"rope", [Pure,
+    DeclareOpInterfaceMethods<TilingInterface,
+        ["getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
+         "getResultTilePosition", "generateResultTileValue"]>]> {
   let summary = "rotary position embedding (RoPE)";
   let description = [{
     Rotates pairs of the last dimension of `x` by position-dependent angles
@@ -83,7 +88,10 @@ def AttnFlow_RopeOp : AttnFlow_Op<"rope", [Pure]> {
 // AttentionOp
 //===----------------------------------------------------------------------===//
 
-def AttnFlow_AttentionOp : AttnFlow_Op<"attention", [Pure]> {
+def AttnFlow_AttentionOp : AttnFlow_Op<"attention", [Pure,
+    DeclareOpInterfaceMethods<TilingInterface,
+        ["getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
+         "getResultTilePosition"]>]> {
   let summary = "masked scaled-dot-product softmax attention with GQA";
   let description = [{
     Softmax attention (Vaswani et al. 2017, eq. 1) with the masks and score
@@ -112,6 +120,11 @@ def AttnFlow_AttentionOp : AttnFlow_Op<"attention", [Pure]> {
     bottom-right aligned as FlashAttention), `num_sink_tokens` (0; StreamingLLM
     attention sinks), `logit_softcap` (0 = off), `alibi_slopes` (length Hq),
     `logn_train_len` (0 = off).
+
+    Tiling (TilingInterface): the iteration domain is [B, Hq, Sq], all
+    parallel. A tile becomes a loop over the key/value blocks its mask can
+    see, each an `attnflow.online_attention`, then the division by the
+    running sum; Hq tiles must be 1 or a multiple of Hq / Hkv.
 
     Errors: the verifier rejects dynamic shapes, mismatched batch / head /
     head-dim / sequence sizes, Hq not divisible by Hkv, a bias that does not
@@ -156,6 +169,77 @@ def AttnFlow_AttentionOp : AttnFlow_Op<"attention", [Pure]> {
     /// q_offset, or Skv - Sq when absent.
     int64_t getEffectiveQOffset();
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// OnlineAttentionOp
+//===----------------------------------------------------------------------===//
+
+def AttnFlow_OnlineAttentionOp : AttnFlow_Op<"online_attention", [Pure,
+    AllTypesMatch<["acc", "result_acc"]>,
+    AllTypesMatch<["max", "result_max", "sum", "result_sum"]>]> {
+  let summary = "one key/value block of attention with a running softmax";
+  let description = [{
+    The tile-level op that tiled `attnflow.attention` loops over (the online
+    softmax of Milakov & Gimelshein 2018 as used by FlashAttention, Dao et al.
+    2022, Algorithm 1; IREE's `iree_linalg_ext.online_attention`). It folds
+    one block of keys into a running row max `max`, row sum `sum` and
+    unnormalized output `acc`:
+
+        s_ij  = score of query row i and key j, masked to -inf (as attention)
+        m'_i  = max(max_i, max_j s_ij)
+        alpha = exp(max_i - m'_i)      (1 while m'_i = -inf)
+        p_ij  = exp(s_ij - m'_i)       (0 while m'_i = -inf)
+        sum'_i = alpha * sum_i + sum_j p_ij
+        acc'_i = alpha * acc_i + sum_j p_ij v_j
+
+    so that after the last block the attention output is acc / sum (0 where
+    sum = 0: no visible key). Positions are absolute: query row i has
+    position `q_position + i`, key j position `k_position + j`, and query
+    head h is head `head_offset + h` of the untiled op (for ALiBi slopes).
+    The score modifiers and the mask are those of `attnflow.attention`
+    with the same attribute names; `scale` is explicit.
+
+    Shapes: q `[B, Hq, Sq, D]`, k `[B, Hkv, Skv, D]`, v `[B, Hkv, Skv, Dv]`,
+    optional bias `[B|1, Hq|1, Sq, Skv]` (already sliced to the block), acc
+    `[B, Hq, Sq, Dv]` and max / sum `[B, Hq, Sq]` in f32 (f64 for f64
+    inputs). Sizes may be dynamic (edge tiles). Internal: produced by tiling,
+    lowered by `--convert-attnflow-to-linalg`.
+  }];
+
+  let arguments = (ins
+    AttnFlow_FloatTensor:$q,
+    AttnFlow_FloatTensor:$k,
+    AttnFlow_FloatTensor:$v,
+    RankedTensorOf<[F32, F64]>:$acc,
+    RankedTensorOf<[F32, F64]>:$max,
+    RankedTensorOf<[F32, F64]>:$sum,
+    Index:$q_position,
+    Index:$k_position,
+    Index:$head_offset,
+    Optional<AttnFlow_FloatTensor>:$bias,
+    F64Attr:$scale,
+    DefaultValuedAttr<BoolAttr, "false">:$causal,
+    DefaultValuedAttr<I64Attr, "-1">:$window_left,
+    DefaultValuedAttr<I64Attr, "-1">:$window_right,
+    DefaultValuedAttr<I64Attr, "0">:$num_sink_tokens,
+    DefaultValuedAttr<F64Attr, "0.0">:$logit_softcap,
+    OptionalAttr<DenseF64ArrayAttr>:$alibi_slopes,
+    DefaultValuedAttr<I64Attr, "0">:$logn_train_len
+  );
+  let results = (outs
+    RankedTensorOf<[F32, F64]>:$result_acc,
+    RankedTensorOf<[F32, F64]>:$result_max,
+    RankedTensorOf<[F32, F64]>:$result_sum
+  );
+
+  let assemblyFormat = [{
+    $q `,` $k `,` $v (`,` $bias^)? `at` `(` $q_position `,` $k_position `,`
+    $head_offset `)` `into` `(` $acc `,` $max `,` $sum `)` attr-dict `:`
+    type($q) `,` type($k) `,` type($v) (`,` type($bias)^)? `into`
+    type($acc) `,` type($max)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // ATTNFLOW_DIALECT_ATTNFLOW_IR_ATTENTIONOPS_TD
