@@ -4,6 +4,7 @@
 
 #include "attnflow/Conversion/Passes.h"
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowDialect.h"
+#include "attnflow/Dialect/AttnFlow/Transforms/Passes.h"
 #include "attnflow/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -30,6 +31,7 @@ void mlir::attnflow::registerAllPasses() {
   static bool registered = [] {
     mlir::registerAllPasses();
     registerAttnFlowConversionPasses();
+    registerAttnFlowTransformsPasses();
     registerAttnFlowPipelines();
     return true;
   }();

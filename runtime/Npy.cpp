@@ -55,12 +55,12 @@ std::string quoteForMessage(const std::string &s) {
 /// A parsed Python literal value. Only what .npy headers contain.
 struct Value {
   enum Kind { String, Bool, Int, Tuple, Other } kind = Other;
-  std::string str;              // String
-  bool boolean = false;         // Bool
-  int64_t integer = 0;          // Int
-  std::vector<Value> elements;  // Tuple
-  bool tupleHadComma = false;   // "(3)" is an int in Python, "(3,)" a tuple
-  std::string text;             // the raw source text, for messages
+  std::string str;             // String
+  bool boolean = false;        // Bool
+  int64_t integer = 0;         // Int
+  std::vector<Value> elements; // Tuple
+  bool tupleHadComma = false;  // "(3)" is an int in Python, "(3,)" a tuple
+  std::string text;            // the raw source text, for messages
 };
 
 class HeaderParser {
@@ -165,10 +165,9 @@ private:
     uint64_t value = 0;
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
       unsigned digit = static_cast<unsigned>(s[pos++] - '0');
-      if (value > (static_cast<uint64_t>(
-                       std::numeric_limits<int64_t>::max()) -
-                   digit) /
-                      10)
+      if (value >
+          (static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - digit) /
+              10)
         return fail("integer in header is too large", error);
       value = value * 10 + digit;
     }
@@ -176,16 +175,16 @@ private:
     if (pos < s.size() && (s[pos] == 'L' || s[pos] == 'l'))
       ++pos;
     v.kind = Value::Int;
-    v.integer = negative ? -static_cast<int64_t>(value)
-                         : static_cast<int64_t>(value);
+    v.integer =
+        negative ? -static_cast<int64_t>(value) : static_cast<int64_t>(value);
     return true;
   }
 
   bool parseName(Value &v, std::string &error) {
     size_t start = pos;
     while (pos < s.size() &&
-           (std::isalnum(static_cast<unsigned char>(s[pos])) ||
-            s[pos] == '_' || s[pos] == '.'))
+           (std::isalnum(static_cast<unsigned char>(s[pos])) || s[pos] == '_' ||
+            s[pos] == '.'))
       ++pos;
     std::string name = s.substr(start, pos - start);
     if (name == "True" || name == "False") {
@@ -417,8 +416,7 @@ bool parseNpy(const void *bytesPtr, size_t size, const std::string &name,
                 " bytes, only " + std::to_string(size - prefix) + " present)");
   // Latin-1 (1.0/2.0) and UTF-8 (3.0) agree on the ASCII the header needs;
   // other bytes can only appear inside strings and end up in error messages.
-  std::string header(reinterpret_cast<const char *>(bytes + prefix),
-                     headerLen);
+  std::string header(reinterpret_cast<const char *>(bytes + prefix), headerLen);
 
   std::vector<std::pair<std::string, Value>> entries;
   std::string why;
@@ -529,16 +527,16 @@ bool encodeNpy(DType type, const std::vector<int64_t> &shape, const void *data,
   // Exactly numpy.lib.format._write_array_header: keys sorted, repr()
   // values, spare spaces for growing the first axis, then padding so that
   // magic + length + header (ending in '\n') is a multiple of ARRAY_ALIGN.
-  std::string header = std::string("{'descr': '") + dtypeDescr(type) +
-                       "', 'fortran_order': False, 'shape': " +
-                       formatShape(shape) + ", }";
+  std::string header =
+      std::string("{'descr': '") + dtypeDescr(type) +
+      "', 'fortran_order': False, 'shape': " + formatShape(shape) + ", }";
   if (!shape.empty())
-    header.append(kGrowthAxisMaxDigits - std::to_string(shape[0]).size(),
-                  ' ');
+    header.append(kGrowthAxisMaxDigits - std::to_string(shape[0]).size(), ' ');
   size_t headerLen = header.size() + 1; // + '\n'
   size_t lenBytes = 2;
   unsigned major = 1;
-  size_t pad = kArrayAlign - (kMagicLen + 2 + lenBytes + headerLen) % kArrayAlign;
+  size_t pad =
+      kArrayAlign - (kMagicLen + 2 + lenBytes + headerLen) % kArrayAlign;
   if (headerLen + pad > 0xffff) {
     lenBytes = 4;
     major = 2;
@@ -615,8 +613,7 @@ bool writeNpy(const std::string &path, DType type,
   return true;
 }
 
-bool writeNpy(const std::string &path, const Array &array,
-              std::string &error) {
+bool writeNpy(const std::string &path, const Array &array, std::string &error) {
   int64_t dataBytes;
   if (!byteCount(array.dtype, array.shape, dataBytes) ||
       static_cast<uint64_t>(dataBytes) != array.data.size()) {

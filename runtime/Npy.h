@@ -14,14 +14,14 @@
 //     the header is UTF-8).
 //   - HEADER is the repr() of a Python dict literal with exactly the keys
 //     'descr' (a dtype string such as '<f4'), 'fortran_order' (True/False) and
-//     'shape' (a tuple of non-negative ints), terminated by '\n' and padded with
-//     spaces so that the data starts at a multiple of 64 bytes (16 in older
-//     NumPy versions; the reader does not require any alignment).
+//     'shape' (a tuple of non-negative ints), terminated by '\n' and padded
+//     with spaces so that the data starts at a multiple of 64 bytes (16 in
+//     older NumPy versions; the reader does not require any alignment).
 //   - DATA is the raw element bytes, product(shape) elements.
 //
 // Supported here: little-endian, C (row-major) order, dtypes
 //   '<f8' float64, '<f4' float32, '<f2' float16, '<i8' int64, '<i4' int32 and
-//   '|b1' bool ('<b1' is accepted too).
+//   '|b1' bool ('<b1' and '>b1' are accepted too).
 // Everything else - big-endian ('>f4'), other types ('<V2', '<u4', '|O',
 // structured dtypes), fortran_order True - is rejected with a one-line error
 // message that names the file and the offending dtype/flag. Truncated files,

@@ -6,8 +6,8 @@
 // Besides upstream passes it runs three small project passes defined here:
 //   --attnflow-cpu-entry-abi          public functions get
 //                                     `llvm.emit_c_interface`, and their tensor
-//                                     arguments `bufferization.writable = false`
-//                                     (callers' inputs are never overwritten).
+//                                     arguments are made read-only (callers'
+//                                     inputs are never overwritten).
 //   --attnflow-expand-strided-copies  memref.copy between non-identity layouts
 //                                     becomes a linalg.generic (then loops), so
 //                                     the generated code never calls the
@@ -26,8 +26,8 @@
 
 #include "attnflow/Conversion/Passes.h"
 
-#include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
+#include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -149,7 +149,7 @@ struct ExpandStridedCopiesPass
 /// asin, acos, cbrt, and sin / cos, which reduce the argument in f32 and are
 /// wrong for large angles (DESIGN.md §4.2: RoPE angles need libm).
 constexpr StringLiteral kApproximatedMathOps[] = {"exp", "tanh", "erf",
-                                                   "log1p"};
+                                                  "log1p"};
 
 bool isApproximated(StringRef name) {
   name.consume_front("math.");
@@ -217,8 +217,8 @@ struct CPUMathPass : public PassWrapper<CPUMathPass, OperationPass<>> {
            "math.expm1, lower math.isinf/isnormal to compares";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<arith::ArithDialect, func::FuncDialect,
-                    math::MathDialect, vector::VectorDialect>();
+    registry.insert<arith::ArithDialect, func::FuncDialect, math::MathDialect,
+                    vector::VectorDialect>();
   }
 
   void runOnOperation() override {
@@ -240,8 +240,8 @@ struct CPUMathPass : public PassWrapper<CPUMathPass, OperationPass<>> {
     populateMathToLibmConversionPatterns(libmPatterns);
     GreedyRewriteConfig config;
     config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
-    if (failed(applyOpPatternsGreedily(expm1Ops, std::move(libmPatterns),
-                                       config)))
+    if (failed(
+            applyOpPatternsGreedily(expm1Ops, std::move(libmPatterns), config)))
       return signalPassFailure();
   }
 };

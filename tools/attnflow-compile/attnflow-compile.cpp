@@ -92,12 +92,11 @@ cl::opt<Target> target("target", cl::desc("Code generation target"),
 
 cl::opt<Emit> emit(
     "emit", cl::desc("What to write"), cl::Required,
-    cl::values(
-        clEnumValN(Emit::MLIR, "mlir",
-                   "The module after the whole pipeline (LLVM dialect)"),
-        clEnumValN(Emit::LLVMIR, "llvm-ir",
-                   "LLVM IR, optimized at -O3 for the target CPU"),
-        clEnumValN(Emit::Obj, "obj", "A relocatable ELF object file")),
+    cl::values(clEnumValN(Emit::MLIR, "mlir",
+                          "The module after the whole pipeline (LLVM dialect)"),
+               clEnumValN(Emit::LLVMIR, "llvm-ir",
+                          "LLVM IR, optimized at -O3 for the target CPU"),
+               clEnumValN(Emit::Obj, "obj", "A relocatable ELF object file")),
     cl::cat(compileCategory));
 
 cl::opt<std::string>
@@ -190,8 +189,7 @@ bool parseCommandLine(int argc, char **argv) {
     line = line.trim();
     if (line.empty())
       continue;
-    llvm::errs() << kTool << (first ? ": error: " : ": note: ") << line
-                 << "\n";
+    llvm::errs() << kTool << (first ? ": error: " : ": note: ") << line << "\n";
     first = false;
   }
   if (first)
@@ -225,11 +223,9 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(std::string cpu,
       featureSet.AddFeature(feature.first(), feature.second);
     features = featureSet.getString();
   }
-  std::unique_ptr<llvm::TargetMachine> machine(
-      llvmTarget->createTargetMachine(triple, cpu, features,
-                                      llvm::TargetOptions(), llvm::Reloc::PIC_,
-                                      std::nullopt,
-                                      llvm::CodeGenOptLevel::Aggressive));
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   if (!machine) {
     error = "cannot create a target machine for " + triple.str();
     return nullptr;

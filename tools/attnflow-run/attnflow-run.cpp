@@ -65,10 +65,10 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -97,8 +97,7 @@ cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
                                    cl::desc("<input .mlir file>"),
                                    cl::cat(runCategory));
 
-cl::opt<std::string> entryName("entry",
-                               cl::desc("Name of the function to run"),
+cl::opt<std::string> entryName("entry", cl::desc("Name of the function to run"),
                                cl::value_desc("name"), cl::init("main"),
                                cl::cat(runCategory));
 
@@ -517,8 +516,7 @@ bool parseCommandLine(int argc, char **argv) {
     line = line.trim();
     if (line.empty())
       continue;
-    llvm::errs() << kTool << (first ? ": error: " : ": note: ") << line
-                 << "\n";
+    llvm::errs() << kTool << (first ? ": error: " : ": note: ") << line << "\n";
     first = false;
   }
   if (first)
@@ -536,8 +534,8 @@ bool checkOutputPath(const std::string &path, std::string &error) {
   llvm::StringRef dir = llvm::sys::path::parent_path(path);
   std::string directory = dir.empty() ? "." : dir.str();
   if (!llvm::sys::fs::is_directory(directory)) {
-    error = "cannot write " + path + ": directory " + directory +
-            " does not exist";
+    error =
+        "cannot write " + path + ": directory " + directory + " does not exist";
     return false;
   }
   if (::access(directory.c_str(), W_OK) != 0) {
@@ -577,8 +575,7 @@ int main(int argc, char **argv) {
     return fail("--random-inputs and --input are mutually exclusive");
   if (threads.getNumOccurrences()) {
     if (threads < 1)
-      return fail("--threads must be >= 1 (got " + llvm::Twine(threads) +
-                  ")");
+      return fail("--threads must be >= 1 (got " + llvm::Twine(threads) + ")");
     // Read by the OpenMP runtime of compiled code that uses it.
     ::setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
   }
@@ -618,8 +615,7 @@ int main(int argc, char **argv) {
   auto entry = dyn_cast<func::FuncOp>(entrySymbol);
   if (!entry)
     return fail("'" + entryName + "' is a '" +
-                entrySymbol->getName().getStringRef() +
-                "', not a func.func");
+                entrySymbol->getName().getStringRef() + "', not a func.func");
   if (entry.isExternal())
     return fail("function '" + entryName + "' is only a declaration");
   static const char *kSupported =
@@ -642,9 +638,9 @@ int main(int argc, char **argv) {
   }
   if (!randomInputs && inputFiles.size() != argSpecs.size()) {
     if (inputFiles.empty())
-      return fail("'" + entryName + "' takes " +
-                  plural(argSpecs.size(), "argument") + ": pass one --input=" +
-                  "FILE.npy per argument, or --random-inputs");
+      return fail(
+          "'" + entryName + "' takes " + plural(argSpecs.size(), "argument") +
+          ": pass one --input=" + "FILE.npy per argument, or --random-inputs");
     return fail("'" + entryName + "' takes " +
                 plural(argSpecs.size(), "argument") + " but " +
                 plural(inputFiles.size(), "--input file") + " " +
@@ -675,13 +671,13 @@ int main(int argc, char **argv) {
     if (!npy::readNpy(inputFiles[i], array, errorMessage))
       return fail("argument " + llvm::Twine(i) + ": " + errorMessage);
     if (array.dtype != spec.fileType() || array.shape != spec.shape)
-      return fail(
-          "argument " + llvm::Twine(i) + ": " + inputFiles[i] +
-          ": expected a " + npy::dtypeName(spec.fileType()) + " array of " +
-          "shape " + npy::formatShape(spec.shape) + " for " + spec.typeString +
-          (spec.kind == ElementKind::BF16 ? " (rounded to bf16)" : "") +
-          ", got " + npy::dtypeName(array.dtype) + " of shape " +
-          npy::formatShape(array.shape));
+      return fail("argument " + llvm::Twine(i) + ": " + inputFiles[i] +
+                  ": expected a " + npy::dtypeName(spec.fileType()) +
+                  " array of " + "shape " + npy::formatShape(spec.shape) +
+                  " for " + spec.typeString +
+                  (spec.kind == ElementKind::BF16 ? " (rounded to bf16)" : "") +
+                  ", got " + npy::dtypeName(array.dtype) + " of shape " +
+                  npy::formatShape(array.shape));
     convertFromFile(spec, array, argBuffers[i].data);
   }
 
@@ -742,8 +738,8 @@ int main(int argc, char **argv) {
     const TensorSpec &spec = argSpecs[i];
     std::vector<int64_t> &d = argDescriptors[i];
     d.assign(spec.descriptorSlots(), 0);
-    d[0] = d[1] = static_cast<int64_t>(
-        reinterpret_cast<uintptr_t>(argBuffers[i].data));
+    d[0] = d[1] =
+        static_cast<int64_t>(reinterpret_cast<uintptr_t>(argBuffers[i].data));
     size_t rank = spec.shape.size();
     int64_t stride = 1;
     for (size_t k = rank; k-- > 0;) {
@@ -798,8 +794,8 @@ int main(int argc, char **argv) {
     std::vector<double> sorted = timesMs;
     std::sort(sorted.begin(), sorted.end());
     size_t n = sorted.size();
-    double median = n % 2 ? sorted[n / 2]
-                          : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    double median =
+        n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
     llvm::outs() << llvm::format("min %.6f ms, median %.6f ms over %d run%s\n",
                                  sorted.front(), median, timedRuns,
                                  timedRuns == 1 ? "" : "s");

@@ -36,8 +36,7 @@ bool parse(const std::string &file, Array &out, std::string &error) {
   return parseNpy(file.data(), file.size(), "test.npy", out, error);
 }
 
-template <typename T>
-std::vector<T> values(const Array &array) {
+template <typename T> std::vector<T> values(const Array &array) {
   std::vector<T> out(array.data.size() / sizeof(T));
   std::memcpy(out.data(), array.data.data(), out.size() * sizeof(T));
   return out;
@@ -204,8 +203,8 @@ TEST(NpyRead, HandWrittenHeaderVariants) {
         "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }"}) {
     Array a;
     std::string error;
-    ASSERT_TRUE(parse(handMade(header, raw), a, error)) << header << ": "
-                                                        << error;
+    ASSERT_TRUE(parse(handMade(header, raw), a, error))
+        << header << ": " << error;
     EXPECT_EQ(a.numElements(), 2);
     EXPECT_EQ(values<float>(a), (std::vector<float>{1.5f, -2.0f}));
   }
@@ -385,8 +384,8 @@ TEST(NpyWrite, FailureLeavesNothing) {
   std::string error;
   float value = 1.0f;
   // Missing directory.
-  EXPECT_FALSE(writeNpy(dir.path + "/missing/x.npy", DType::F32, {}, &value,
-                        error));
+  EXPECT_FALSE(
+      writeNpy(dir.path + "/missing/x.npy", DType::F32, {}, &value, error));
   EXPECT_NE(error.find("missing/x.npy"), std::string::npos) << error;
   // Destination is a directory: the rename fails, the temp file is removed.
   ASSERT_EQ(::mkdir((dir.path + "/sub").c_str(), 0755), 0);

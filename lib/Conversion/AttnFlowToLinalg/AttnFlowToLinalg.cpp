@@ -314,7 +314,8 @@ struct RopeToLinalg : OpRewritePattern<RopeOp> {
     bool batchedPositions = posType.getRank() == (sections ? 3 : 2);
     Type i64 = b.getI64Type();
 
-    Value init = emptyTensor(b, xType.getShape(), elementType);
+    Value init = tensor::EmptyOp::create(
+        b, tensor::getMixedSizes(b, op.getLoc(), op.getX()), elementType);
     Value result = buildGeneric(
         b, init, ValueRange{}, {}, projection(ctx, 4, {0, 1, 2, 3}), 4, 0,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {

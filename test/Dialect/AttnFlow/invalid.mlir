@@ -11,10 +11,10 @@ func.func @f0(%x: tensor<2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<2x8x16xf32>
 
 // -----
 
-func.func @f1(%x: tensor<1x2x?x16xf32>, %pos: tensor<?xi64>) -> tensor<1x2x?x16xf32> {
-  // expected-error @+1 {{expects 'x' with a static shape (dynamic sizes, including a dynamic sequence length, are not supported), got 'tensor<1x2x?x16xf32>'}}
-  %0 = attnflow.rope %x, %pos : tensor<1x2x?x16xf32>, tensor<?xi64> -> tensor<1x2x?x16xf32>
-  return %0 : tensor<1x2x?x16xf32>
+func.func @f1(%x: tensor<1x2x8x?xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x?xf32> {
+  // expected-error @+1 {{expects 'x' with a static head dim D, got 'tensor<1x2x8x?xf32>'}}
+  %0 = attnflow.rope %x, %pos : tensor<1x2x8x?xf32>, tensor<8xi64> -> tensor<1x2x8x?xf32>
+  return %0 : tensor<1x2x8x?xf32>
 }
 
 // -----
@@ -70,14 +70,6 @@ func.func @f7(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16x
 func.func @f8(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1x2x8x16xf32> {
   // expected-error @+1 {{expects rotary_dim to be even and in [2, D = 16], got 0}}
   %0 = attnflow.rope %x, %pos {rotary_dim = 0 : i64} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
-  return %0 : tensor<1x2x8x16xf32>
-}
-
-// -----
-
-func.func @f9(%x: tensor<1x2x8x16xf32>, %pos: tensor<?xi64>) -> tensor<1x2x8x16xf32> {
-  // expected-error @+1 {{expects 'positions' with a static shape, got 'tensor<?xi64>'}}
-  %0 = attnflow.rope %x, %pos : tensor<1x2x8x16xf32>, tensor<?xi64> -> tensor<1x2x8x16xf32>
   return %0 : tensor<1x2x8x16xf32>
 }
 
@@ -474,4 +466,60 @@ func.func @bad_layout(%x: tensor<1x2x8x16xf32>, %pos: tensor<8xi64>) -> tensor<1
   // expected-error @+1 {{failed to parse AttnFlow_RopeLayoutAttr parameter 'value'}}
   %0 = attnflow.rope %x, %pos {layout = #attnflow.rope_layout<neox>} : tensor<1x2x8x16xf32>, tensor<8xi64> -> tensor<1x2x8x16xf32>
   return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @online_rank(%q: tensor<4x16x8xf32>, %k: tensor<1x2x9x8xf32>, %acc: tensor<1x4x16x8xf32>, %m: tensor<1x4x16xf32>, %i: index) {
+  // expected-error @+1 {{expects 'q' of rank 4 ([B, Hq, Sq, D]), got 'tensor<4x16x8xf32>'}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<4x16x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @online_acc_type(%q: tensor<1x4x16x8xf16>, %k: tensor<1x2x9x8xf16>, %acc: tensor<1x4x16x8xf16>, %m: tensor<1x4x16xf16>, %i: index) {
+  // expected-error @+1 {{operand #3 must be ranked tensor of 32-bit float or 64-bit float values, but got 'tensor<1x4x16x8xf16>'}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf16>, tensor<1x2x9x8xf16>, tensor<1x2x9x8xf16> into tensor<1x4x16x8xf16>, tensor<1x4x16xf16>
+  return
+}
+
+// -----
+
+func.func @online_acc_f64(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x9x8xf32>, %acc: tensor<1x4x16x8xf64>, %m: tensor<1x4x16xf64>, %i: index) {
+  // expected-error @+1 {{expects acc, max and sum of element type 'f32' for 'f32' inputs, got 'f64'}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> into tensor<1x4x16x8xf64>, tensor<1x4x16xf64>
+  return
+}
+
+// -----
+
+func.func @online_elements(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x9x8xf16>, %acc: tensor<1x4x16x8xf32>, %m: tensor<1x4x16xf32>, %i: index) {
+  // expected-error @+1 {{expects q, k and v of one element type, got 'f32', 'f16', 'f16'}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf32>, tensor<1x2x9x8xf16>, tensor<1x2x9x8xf16> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @online_head_dim(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x?x6xf32>, %acc: tensor<1x4x16x8xf32>, %m: tensor<1x4x16xf32>, %i: index) {
+  // expected-error @+1 {{expects matching head dim D of q and k, got 8 and 6}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf32>, tensor<1x2x?x6xf32>, tensor<1x2x?x6xf32> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @online_rows(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x9x8xf32>, %acc: tensor<1x4x15x8xf32>, %m: tensor<1x4x15xf32>, %i: index) {
+  // expected-error @+1 {{expects matching query rows of acc and q, got 15 and 16}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> into tensor<1x4x15x8xf32>, tensor<1x4x15xf32>
+  return
+}
+
+// -----
+
+func.func @online_groups(%q: tensor<1x4x16x8xf32>, %k: tensor<1x3x9x8xf32>, %acc: tensor<1x4x16x8xf32>, %m: tensor<1x4x16xf32>, %i: index) {
+  // expected-error @+1 {{expects the query heads 4 to be a multiple of the kv heads 3}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf32>, tensor<1x3x9x8xf32>, tensor<1x3x9x8xf32> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  return
 }

@@ -83,3 +83,15 @@ func.func @generic_form(%q: tensor<1x2x4x8xf64>, %pos: tensor<4xi64>) -> tensor<
   %o = "attnflow.attention"(%r, %r, %r) {causal = true, window_left = 2 : i64} : (tensor<1x2x4x8xf64>, tensor<1x2x4x8xf64>, tensor<1x2x4x8xf64>) -> tensor<1x2x4x8xf64>
   return %o : tensor<1x2x4x8xf64>
 }
+
+// The tile-level op of tiled attention, with static and dynamic (edge-tile)
+// sizes and an optional bias block.
+// CHECK-LABEL: func @online_attention
+func.func @online_attention(%q: tensor<1x4x16x8xbf16>, %k: tensor<1x2x?x8xbf16>, %v: tensor<1x2x?x8xbf16>, %bias: tensor<1x1x16x?xbf16>,
+    %acc: tensor<1x4x16x8xf32>, %max: tensor<1x4x16xf32>, %sum: tensor<1x4x16xf32>, %qp: index, %kp: index, %h: index)
+    -> (tensor<1x4x16x8xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>) {
+  // CHECK: attnflow.online_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} at(%{{.*}}, %{{.*}}, %{{.*}}) into(%{{.*}}, %{{.*}}, %{{.*}}) {causal = true, scale = 1.250000e-01 : f64, window_left = 7 : i64}
+  // CHECK-SAME: : tensor<1x4x16x8xbf16>, tensor<1x2x?x8xbf16>, tensor<1x2x?x8xbf16>, tensor<1x1x16x?xbf16> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  %a, %m, %s = attnflow.online_attention %q, %k, %v, %bias at(%qp, %kp, %h) into(%acc, %max, %sum) {scale = 0.125 : f64, causal = true, window_left = 7 : i64} : tensor<1x4x16x8xbf16>, tensor<1x2x?x8xbf16>, tensor<1x2x?x8xbf16>, tensor<1x1x16x?xbf16> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  return %a, %m, %s : tensor<1x4x16x8xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>
+}

@@ -47,7 +47,10 @@ def AttnFlow_RopeOp : AttnFlow_Op<"rope", [Pure,
       its section's axis.
     - `scaling`: context-extension scaling of the frequencies.
 
-    Errors: the verifier rejects dynamic shapes, ranks other than the above,
+    B, H and S may be dynamic (the op is tiled over [B, H, S] and fused into
+    attention tiles through TilingInterface); D must be static.
+
+    Errors: the verifier rejects a dynamic D, ranks other than the above,
     odd or out-of-range rotary_dim, non-positive theta, mrope sections that do
     not sum to rotary_dim/2 or do not match positions' leading dimension, and
     scalings that need `original_max_position` without it.

@@ -1,0 +1,56 @@
+//===- TileAttention.cpp - Tile attention, fuse RoPE of q -----------------===//
+
+#include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
+#include "attnflow/Dialect/AttnFlow/Transforms/Passes.h"
+
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::attnflow {
+#define GEN_PASS_DEF_TILEATTENTIONPASS
+#include "attnflow/Dialect/AttnFlow/Transforms/Passes.h.inc"
+} // namespace mlir::attnflow
+
+using namespace mlir;
+using namespace mlir::attnflow;
+
+namespace {
+struct TileAttentionPass
+    : mlir::attnflow::impl::TileAttentionPassBase<TileAttentionPass> {
+  using TileAttentionPassBase::TileAttentionPassBase;
+
+  void runOnOperation() override {
+    SmallVector<AttentionOp> attentions;
+    getOperation()->walk([&](AttentionOp op) { attentions.push_back(op); });
+    int64_t rows = queryTile, heads = headTile;
+    if (!attentions.empty() && (rows < 1 || heads < 1)) {
+      attentions.front().emitError()
+          << "attnflow-tile-attention expects query-tile >= 1 and "
+             "head-tile >= 1, got "
+          << rows << " and " << heads;
+      return signalPassFailure();
+    }
+
+    IRRewriter rewriter(&getContext());
+    for (AttentionOp op : attentions) {
+      scf::SCFTilingOptions tiling;
+      tiling.setTileSizes({rewriter.getIndexAttr(1),
+                           rewriter.getIndexAttr(heads),
+                           rewriter.getIndexAttr(rows)});
+      tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      // The tiled implementation reports only q's slice as a fusion
+      // candidate, so a RoPE producing q is rotated per tile while k's RoPE
+      // (read by every query tile) stays outside and runs once.
+      scf::SCFTileAndFuseOptions options;
+      options.setTilingOptions(tiling);
+      rewriter.setInsertionPoint(op);
+      FailureOr<scf::SCFTileAndFuseResult> tiled =
+          scf::tileConsumerAndFuseProducersUsingSCF(
+              rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (failed(tiled))
+        return signalPassFailure();
+      rewriter.replaceOp(op, tiled->replacements.lookup(op.getOutput()));
+    }
+  }
+};
+} // namespace
