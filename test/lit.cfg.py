@@ -17,7 +17,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 runner_libs = ",".join(
     os.path.join(config.mlir_lib_dir, lib)
-    for lib in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")
+    for lib in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so", "libomp.so")
 )
 config.substitutions.append(("%mlir_runner_libs", runner_libs))
 config.substitutions.append(("%python", config.python_executable))

@@ -25,6 +25,7 @@
 #include "attnflow/Pipelines/Pipelines.h"
 
 #include "attnflow/Conversion/Passes.h"
+#include "attnflow/Dialect/AttnFlow/Transforms/Passes.h"
 
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
 #include "mlir/Conversion/Passes.h"
@@ -40,6 +41,7 @@
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -253,7 +255,13 @@ namespace mlir::attnflow {
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   (void)options;
 
-  // 1. attnflow ops -> linalg / tensor / arith / math on tensors.
+  // 1. attnflow ops -> tiled loops of online-softmax blocks (RoPE of q fused)
+  // -> linalg / tensor / arith / math on tensors.
+  TileAttentionPassOptions tileOptions;
+  tileOptions.queryTile = options.queryTile;
+  tileOptions.headTile = options.headTile;
+  pm.addPass(createTileAttentionPass(tileOptions));
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertAttnFlowToLinalgPass());
   pm.addPass(std::make_unique<CPUEntryABIPass>());
   pm.addPass(createCanonicalizerPass());
@@ -291,16 +299,24 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   emulateOptions.targetTypeStr = "f32";
   pm.addPass(arith::createArithEmulateUnsupportedFloats(emulateOptions));
 
-  // 5. To the LLVM dialect.
+  // 5. Parallel tiles on every core: scf.forall -> scf.parallel -> OpenMP
+  // (libomp). convert-scf-to-openmp emits memref.alloca_scope, which
+  // finalize-memref-to-llvm lowers, so that runs before scf-to-cf.
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
+
+  // 6. To the LLVM dialect.
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createSCFToControlFlowPass());
   arith::ArithExpandOpsPassOptions expandOptions;
   expandOptions.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expandOptions));
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   ConvertMathToLLVMPassOptions mathOptions;
   mathOptions.approximateLog1p = false; // log1p(x) != log(1 + x) for small x
   pm.addPass(createConvertMathToLLVMPass(mathOptions));

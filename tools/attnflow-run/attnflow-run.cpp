@@ -717,6 +717,9 @@ int main(int argc, char **argv) {
                                 targetMachine->get());
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = optimizer;
+  // Parallel tiles call into the OpenMP runtime.
+  SmallVector<StringRef, 1> sharedLibs = {ATTNFLOW_OMP_LIBRARY};
+  engineOptions.sharedLibPaths = sharedLibs;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(*module, engineOptions,
                                         std::move(*targetMachine));

@@ -48,8 +48,14 @@ protected:
     attnflow::buildCPUPipeline(pm, attnflow::CPUPipelineOptions());
     if (failed(pm.run(*module)))
       return nullptr;
+    // ExecutionEngineOptions holds references: keep their targets alive.
+    std::function<llvm::Error(llvm::Module *)> optimizer =
+        makeOptimizingTransformer(2, 0, nullptr);
     ExecutionEngineOptions options;
-    options.transformer = makeOptimizingTransformer(2, 0, nullptr);
+    options.transformer = optimizer;
+    // Parallel attention tiles call into the OpenMP runtime.
+    SmallVector<StringRef, 1> sharedLibs = {ATTNFLOW_OMP_LIBRARY};
+    options.sharedLibPaths = sharedLibs;
     auto engine = ExecutionEngine::create(*module, options);
     if (!engine) {
       llvm::consumeError(engine.takeError());

@@ -15,7 +15,17 @@
 namespace mlir::attnflow {
 
 /// Options of `--attnflow-cpu-pipeline`.
-struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {};
+struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+  PassOptions::Option<int64_t> queryTile{
+      *this, "query-tile",
+      llvm::cl::desc("Query rows per attention tile (--attnflow-tile-attention)"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> headTile{
+      *this, "head-tile",
+      llvm::cl::desc("Query heads per attention tile: 1 or a multiple of "
+                     "Hq / Hkv"),
+      llvm::cl::init(1)};
+};
 
 /// Lowers a module of `func` functions on tensors holding attnflow ops (and any
 /// upstream linalg / tensor / arith / math / scf / vector ops) to the LLVM
