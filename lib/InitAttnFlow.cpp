@@ -6,6 +6,7 @@
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowDialect.h"
 #include "attnflow/Dialect/AttnFlow/Transforms/Passes.h"
 #include "attnflow/Pipelines/Pipelines.h"
+#include "attnflow/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -32,6 +33,7 @@ void mlir::attnflow::registerAllPasses() {
     mlir::registerAllPasses();
     registerAttnFlowConversionPasses();
     registerAttnFlowTransformsPasses();
+    registerAttnFlowGenericTransformsPasses();
     registerAttnFlowPipelines();
     return true;
   }();

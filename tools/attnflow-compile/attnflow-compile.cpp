@@ -20,20 +20,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attnflow/InitAttnFlow.h"
-#include "attnflow/Pipelines/Pipelines.h"
+#include "attnflow/Tools/ToolSupport.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -44,11 +37,7 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -57,14 +46,11 @@
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/TargetParser/Triple.h"
 
-#include <algorithm>
-#include <cstdio>
 #include <memory>
 #include <string>
 
-#include <unistd.h>
-
 using namespace mlir;
+using mlir::attnflow::oneLine;
 namespace cl = llvm::cl;
 
 namespace {
@@ -105,96 +91,7 @@ cl::opt<std::string>
          cl::value_desc("name"), cl::init(""), cl::cat(compileCategory));
 
 int fail(const llvm::Twine &message) {
-  llvm::errs() << kTool << ": error: " << message << "\n";
-  return 1;
-}
-
-std::string oneLine(std::string text) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  return text;
-}
-
-std::string formatLocation(Location loc) {
-  if (auto fileLoc = loc->findInstanceOf<FileLineColLoc>())
-    return (fileLoc.getFilename().getValue() + ":" +
-            llvm::Twine(fileLoc.getLine()) + ":" +
-            llvm::Twine(fileLoc.getColumn()) + ": ")
-        .str();
-  return "";
-}
-
-void printDiagnostic(Diagnostic &diag) {
-  const char *severity = "error";
-  switch (diag.getSeverity()) {
-  case DiagnosticSeverity::Error:
-    severity = "error";
-    break;
-  case DiagnosticSeverity::Warning:
-    severity = "warning";
-    break;
-  case DiagnosticSeverity::Note:
-    severity = "note";
-    break;
-  case DiagnosticSeverity::Remark:
-    severity = "remark";
-    break;
-  }
-  llvm::errs() << kTool << ": " << severity << ": "
-               << formatLocation(diag.getLocation()) << oneLine(diag.str())
-               << "\n";
-  for (Diagnostic &note : diag.getNotes())
-    printDiagnostic(note);
-}
-
-bool parseCommandLine(int argc, char **argv) {
-  // cl reports some errors on llvm::errs() whatever stream it is given, so
-  // stderr itself is captured while parsing and replayed reformatted.
-  std::fflush(stderr);
-  FILE *capture = std::tmpfile();
-  int savedStderr = capture ? ::dup(STDERR_FILENO) : -1;
-  if (savedStderr >= 0)
-    ::dup2(::fileno(capture), STDERR_FILENO);
-  bool ok = cl::ParseCommandLineOptions(
-      argc, argv,
-      "AttnFlow compiler: lowers an MLIR module with attnflow-cpu-pipeline "
-      "and writes the lowered MLIR, LLVM IR or an object file.\n\n"
-      "  attnflow-compile model.mlir --target=cpu --emit=obj -o model.o\n",
-      &llvm::errs());
-  std::string messages;
-  if (savedStderr >= 0) {
-    llvm::errs().flush();
-    std::fflush(stderr);
-    ::dup2(savedStderr, STDERR_FILENO);
-    ::close(savedStderr);
-    std::rewind(capture);
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), capture)) > 0)
-      messages.append(buffer, n);
-  }
-  if (capture)
-    std::fclose(capture);
-  if (ok) {
-    llvm::errs() << messages;
-    return true;
-  }
-  // One `error:` line, then `note:` lines, without cl's program-name prefix.
-  llvm::SmallVector<llvm::StringRef> lines;
-  llvm::StringRef(messages).split(lines, '\n', -1, false);
-  std::string prefix = std::string(llvm::sys::path::filename(argv[0])) + ": ";
-  bool first = true;
-  for (llvm::StringRef line : lines) {
-    line = line.trim();
-    line.consume_front(prefix);
-    line = line.trim();
-    if (line.empty())
-      continue;
-    llvm::errs() << kTool << (first ? ": error: " : ": note: ") << line << "\n";
-    first = false;
-  }
-  if (first)
-    llvm::errs() << kTool << ": error: invalid command line\n";
-  return false;
+  return mlir::attnflow::reportError(kTool, message);
 }
 
 /// The target machine for `cpu` (host CPU and features when empty), PIC,
@@ -241,61 +138,35 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerAsmPrinterCLOptions();
   cl::HideUnrelatedOptions(compileCategory);
-  if (!parseCommandLine(argc, argv))
+  if (!mlir::attnflow::parseToolCommandLine(
+          argc, argv, kTool,
+          "AttnFlow compiler: lowers an MLIR module with attnflow-cpu-pipeline "
+          "and writes the lowered MLIR, LLVM IR or an object file.\n\n"
+          "  attnflow-compile model.mlir --target=cpu --emit=obj -o model.o\n"))
     return 1;
 
-  if (outputFilename != "-") {
-    if (llvm::sys::fs::is_directory(outputFilename))
-      return fail("output " + outputFilename + " is a directory");
-    llvm::StringRef dir = llvm::sys::path::parent_path(outputFilename);
-    std::string directory = dir.empty() ? "." : dir.str();
-    if (!llvm::sys::fs::is_directory(directory))
-      return fail("cannot write " + outputFilename + ": directory " +
-                  directory + " does not exist");
-    if (::access(directory.c_str(), W_OK) != 0)
-      return fail("cannot write " + outputFilename + ": directory " +
-                  directory + " is not writable");
-  }
+  std::string errorMessage;
+  if (outputFilename != "-" &&
+      failed(mlir::attnflow::checkOutputPath(outputFilename, errorMessage)))
+    return fail(errorMessage);
 
   // Target first: a bad --mcpu fails before any work.
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::InitializeNativeTargetAsmParser();
-  std::string errorMessage;
   std::unique_ptr<llvm::TargetMachine> machine =
       createTargetMachine(mcpu, errorMessage);
   if (!machine)
     return fail(errorMessage);
 
-  DialectRegistry registry;
-  mlir::attnflow::registerAllDialects(registry);
-  mlir::attnflow::registerAllTranslations(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  MLIRContext context(registry);
-  ScopedDiagnosticHandler diagnostics(&context, [](Diagnostic &diag) {
-    printDiagnostic(diag);
-    return success();
-  });
-
-  std::unique_ptr<llvm::MemoryBuffer> file =
-      openInputFile(inputFilename, &errorMessage);
-  if (!file)
-    return fail(errorMessage);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  MLIRContext context;
+  mlir::attnflow::initializeToolContext(context, kTool);
   OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
-  if (!module)
-    return fail("cannot parse " + inputFilename);
-
-  PassManager pm(&context);
-  if (failed(applyPassManagerCLOptions(pm)))
-    return fail("invalid pass manager options");
-  mlir::attnflow::buildCPUPipeline(pm, mlir::attnflow::CPUPipelineOptions());
-  if (failed(pm.run(*module)))
-    return fail("lowering " + inputFilename +
-                " with attnflow-cpu-pipeline failed");
+      mlir::attnflow::parseInputFile(inputFilename, context, errorMessage);
+  if (!module ||
+      failed(mlir::attnflow::runCPUPipeline(*module, inputFilename,
+                                            errorMessage)))
+    return fail(errorMessage);
 
   // Produce the whole output in memory, then write it in one go.
   llvm::SmallString<0> output;

@@ -30,8 +30,7 @@
 
 #include "Npy.h"
 
-#include "attnflow/InitAttnFlow.h"
-#include "attnflow/Pipelines/Pipelines.h"
+#include "attnflow/Tools/ToolSupport.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -41,25 +40,15 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Support/FileUtilities.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
@@ -80,6 +69,7 @@
 #include <unistd.h>
 
 using namespace mlir;
+using mlir::attnflow::oneLine;
 namespace cl = llvm::cl;
 namespace npy = ::attnflow::npy;
 
@@ -163,47 +153,11 @@ cl::opt<int> &threadsOption() {
 //===----------------------------------------------------------------------===//
 
 int fail(const llvm::Twine &message) {
-  llvm::errs() << kTool << ": error: " << message << "\n";
-  return 1;
+  return mlir::attnflow::reportError(kTool, message);
 }
 
-/// `file:line:col: ` for the innermost file location in `loc`, or "".
-std::string formatLocation(Location loc) {
-  if (auto fileLoc = loc->findInstanceOf<FileLineColLoc>())
-    return (fileLoc.getFilename().getValue() + ":" +
-            llvm::Twine(fileLoc.getLine()) + ":" +
-            llvm::Twine(fileLoc.getColumn()) + ": ")
-        .str();
-  return "";
-}
-
-std::string oneLine(std::string text) {
-  std::replace(text.begin(), text.end(), '\n', ' ');
-  return text;
-}
-
-/// Prints MLIR diagnostics as `attnflow-run: error: file:line:col: message`.
-void printDiagnostic(Diagnostic &diag) {
-  const char *severity = "error";
-  switch (diag.getSeverity()) {
-  case DiagnosticSeverity::Error:
-    severity = "error";
-    break;
-  case DiagnosticSeverity::Warning:
-    severity = "warning";
-    break;
-  case DiagnosticSeverity::Note:
-    severity = "note";
-    break;
-  case DiagnosticSeverity::Remark:
-    severity = "remark";
-    break;
-  }
-  llvm::errs() << kTool << ": " << severity << ": "
-               << formatLocation(diag.getLocation()) << oneLine(diag.str())
-               << "\n";
-  for (Diagnostic &note : diag.getNotes())
-    printDiagnostic(note);
+std::string plural(size_t n, const char *word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
 //===----------------------------------------------------------------------===//
@@ -464,92 +418,6 @@ void freeResults(const std::vector<TensorSpec> &results,
   }
 }
 
-//===----------------------------------------------------------------------===//
-// Command-line checks.
-//===----------------------------------------------------------------------===//
-
-/// Parses the command line; cl's own messages are reformatted to
-/// `attnflow-run: error: ...`. Returns false on error.
-bool parseCommandLine(int argc, char **argv) {
-  // cl reports some errors on llvm::errs() whatever stream it is given, so
-  // stderr itself is captured while parsing and replayed reformatted.
-  std::fflush(stderr);
-  FILE *capture = std::tmpfile();
-  int savedStderr = capture ? ::dup(STDERR_FILENO) : -1;
-  if (savedStderr >= 0)
-    ::dup2(::fileno(capture), STDERR_FILENO);
-  bool ok = cl::ParseCommandLineOptions(
-      argc, argv,
-      "AttnFlow JIT runner: compiles an MLIR module for the host CPU with "
-      "attnflow-cpu-pipeline and runs one function on .npy files.\n\n"
-      "  attnflow-run model.mlir --entry=main --input=q.npy --input=k.npy "
-      "--output=o.npy\n"
-      "  attnflow-run model.mlir --random-inputs --seed=1 --repeat=20 "
-      "--warmup=2\n",
-      &llvm::errs());
-  std::string messages;
-  if (savedStderr >= 0) {
-    llvm::errs().flush();
-    std::fflush(stderr);
-    ::dup2(savedStderr, STDERR_FILENO);
-    ::close(savedStderr);
-    std::rewind(capture);
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), capture)) > 0)
-      messages.append(buffer, n);
-  }
-  if (capture)
-    std::fclose(capture);
-  if (ok) {
-    llvm::errs() << messages;
-    return true;
-  }
-  // One `error:` line, then `note:` lines, without cl's program-name prefix.
-  llvm::SmallVector<llvm::StringRef> lines;
-  llvm::StringRef(messages).split(lines, '\n', -1, false);
-  std::string prefix = std::string(llvm::sys::path::filename(argv[0])) + ": ";
-  bool first = true;
-  for (llvm::StringRef line : lines) {
-    line = line.trim();
-    line.consume_front(prefix);
-    line = line.trim();
-    if (line.empty())
-      continue;
-    llvm::errs() << kTool << (first ? ": error: " : ": note: ") << line << "\n";
-    first = false;
-  }
-  if (first)
-    llvm::errs() << kTool << ": error: invalid command line\n";
-  return false;
-}
-
-/// Checks that `path` can be created: its directory exists and is writable
-/// and `path` is not a directory.
-bool checkOutputPath(const std::string &path, std::string &error) {
-  if (llvm::sys::fs::is_directory(path)) {
-    error = "output " + path + " is a directory";
-    return false;
-  }
-  llvm::StringRef dir = llvm::sys::path::parent_path(path);
-  std::string directory = dir.empty() ? "." : dir.str();
-  if (!llvm::sys::fs::is_directory(directory)) {
-    error =
-        "cannot write " + path + ": directory " + directory + " does not exist";
-    return false;
-  }
-  if (::access(directory.c_str(), W_OK) != 0) {
-    error = "cannot write " + path + ": directory " + directory +
-            " is not writable";
-    return false;
-  }
-  return true;
-}
-
-std::string plural(size_t n, const char *word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -559,7 +427,14 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   cl::opt<int> &threads = threadsOption();
   cl::HideUnrelatedOptions(runCategory);
-  if (!parseCommandLine(argc, argv))
+  if (!mlir::attnflow::parseToolCommandLine(
+          argc, argv, kTool,
+          "AttnFlow JIT runner: compiles an MLIR module for the host CPU with "
+          "attnflow-cpu-pipeline and runs one function on .npy files.\n\n"
+          "  attnflow-run model.mlir --entry=main --input=q.npy --input=k.npy "
+          "--output=o.npy\n"
+          "  attnflow-run model.mlir --random-inputs --seed=1 --repeat=20 "
+          "--warmup=2\n"))
     return 1;
 
   // Flag combinations.
@@ -585,28 +460,13 @@ int main(int argc, char **argv) {
         return fail("--output " + outputFiles[i] + " is given twice");
 
   // Parse the module.
-  DialectRegistry registry;
-  mlir::attnflow::registerAllDialects(registry);
-  mlir::attnflow::registerAllTranslations(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  MLIRContext context(registry);
-  ScopedDiagnosticHandler diagnostics(&context, [](Diagnostic &diag) {
-    printDiagnostic(diag);
-    return success();
-  });
-
+  MLIRContext context;
+  mlir::attnflow::initializeToolContext(context, kTool);
   std::string errorMessage;
-  std::unique_ptr<llvm::MemoryBuffer> file =
-      openInputFile(inputFilename, &errorMessage);
-  if (!file)
-    return fail(errorMessage);
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&context));
+      mlir::attnflow::parseInputFile(inputFilename, context, errorMessage);
   if (!module)
-    return fail("cannot parse " + inputFilename);
+    return fail(errorMessage);
 
   // The entry function and its signature.
   Operation *entrySymbol = module->lookupSymbol(entryName);
@@ -652,7 +512,7 @@ int main(int argc, char **argv) {
                 plural(outputFiles.size(), "--output file") + " " +
                 (outputFiles.size() == 1 ? "was" : "were") + " given");
   for (const std::string &path : outputFiles)
-    if (!checkOutputPath(path, errorMessage))
+    if (failed(mlir::attnflow::checkOutputPath(path, errorMessage)))
       return fail(errorMessage);
 
   // Arguments: read (and check) or generate them.
@@ -682,13 +542,9 @@ int main(int argc, char **argv) {
   }
 
   // Lower to the LLVM dialect.
-  PassManager pm(&context);
-  if (failed(applyPassManagerCLOptions(pm)))
-    return fail("invalid pass manager options");
-  mlir::attnflow::buildCPUPipeline(pm, mlir::attnflow::CPUPipelineOptions());
-  if (failed(pm.run(*module)))
-    return fail("lowering " + inputFilename +
-                " with attnflow-cpu-pipeline failed");
+  if (failed(
+          mlir::attnflow::runCPUPipeline(*module, inputFilename, errorMessage)))
+    return fail(errorMessage);
 
   // Functions the module declares but does not define are looked up in this
   // process by the JIT (libc, libm); report missing ones here, clearly.

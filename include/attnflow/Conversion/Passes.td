@@ -33,4 +33,32 @@ def ConvertAttnFlowToLinalgPass : Pass<"convert-attnflow-to-linalg"> {
   ];
 }
 
+def ConvertAttnFlowToVectorPass : Pass<"convert-attnflow-to-vector"> {
+  let summary = "Lower online-attention blocks to register-tiled vector code";
+  let description = [{
+    Rewrites each `attnflow.online_attention` of one batch and one query head
+    (the blocks --attnflow-tile-attention creates) whose accumulator is f32
+    and whose query-row and key extents have static upper bounds into vector
+    code on tensors: S^T = K Q^T and acc += P V as outer-product register
+    tiles of 8 rows x 2 vectors of FMAs, and the online softmax lane-wise
+    across query rows (FlashAttention's Algorithm 1 with the block in [keys,
+    queries] layout). Masks are applied as lane selects. Blocks this does not
+    cover (a bias operand, f64, several heads) are left for
+    --convert-attnflow-to-linalg.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector; a register tile is 8 rows x 2 vectors "
+           "(16 = AVX-512)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // ATTNFLOW_CONVERSION_PASSES_TD

@@ -25,6 +25,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Query heads per attention tile: 1 or a multiple of "
                      "Hq / Hkv"),
       llvm::cl::init(1)};
+  PassOptions::Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes per vector in attention kernels (16 = "
+                     "AVX-512; narrower hosts split wider vectors)"),
+      llvm::cl::init(16)};
 };
 
 /// Lowers a module of `func` functions on tensors holding attnflow ops (and any
@@ -51,9 +56,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 /// half-precision helpers are needed.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
-/// Registers `--attnflow-cpu-pipeline` and the small passes it uses
-/// (`--attnflow-cpu-entry-abi`, `--attnflow-expand-strided-copies`,
-/// `--attnflow-cpu-math`) with the global registry. Idempotent.
+/// Registers `--attnflow-cpu-pipeline` with the global registry. Idempotent.
+/// The passes it is made of register on their own (InitAttnFlow.h's
+/// registerAllPasses registers them all).
 void registerAttnFlowPipelines();
 
 } // namespace mlir::attnflow

@@ -203,9 +203,16 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
         b, loc, begin, end, cst(kKeyBlock),
         ValueRange{state.acc, state.max, state.sum},
         [&](OpBuilder &nb, Location nloc, Value kStart, ValueRange iters) {
-          Value blockSize = arith::MinSIOp::create(
-              nb, nloc, cst(kKeyBlock),
-              arith::SubIOp::create(nb, nloc, end, kStart));
+          // affine.min keeps the static bound (64) visible to the value
+          // bounds analysis that vector lowerings use.
+          AffineExpr d0, s0;
+          bindDims(nb.getContext(), d0);
+          bindSymbols(nb.getContext(), s0);
+          Value blockSize = affine::AffineMinOp::create(
+              nb, nloc,
+              AffineMap::get(1, 1, {s0 - d0, nb.getAffineConstantExpr(kKeyBlock)},
+                             nb.getContext()),
+              ValueRange{kStart, end});
           SmallVector<OpFoldResult> kvOffsets = {offsets[0], kvHead, kStart,
                                                  zero};
           Value k = extractSlice(nb, nloc, getK(), kvOffsets,

@@ -8,6 +8,7 @@ include "attnflow/Dialect/AttnFlow/IR/AttnFlowAttrs.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/TilingInterface.td"
+include "mlir/Interfaces/ValueBoundsOpInterface.td"
 
 def AttnFlow_FloatTensor : RankedTensorOf<[F16, BF16, F32, F64]>;
 def AttnFlow_PositionTensor : RankedTensorOf<[I32, I64]>;
@@ -17,6 +18,8 @@ def AttnFlow_PositionTensor : RankedTensorOf<[I32, I64]>;
 //===----------------------------------------------------------------------===//
 
 def AttnFlow_RopeOp : AttnFlow_Op<"rope", [Pure,
+    DeclareOpInterfaceMethods<ValueBoundsOpInterface,
+        ["populateBoundsForShapedValueDim"]>,
     DeclareOpInterfaceMethods<TilingInterface,
         ["getLoopIteratorTypes", "getIterationDomain", "getTiledImplementation",
          "getResultTilePosition", "generateResultTileValue"]>]> {
@@ -179,6 +182,8 @@ def AttnFlow_AttentionOp : AttnFlow_Op<"attention", [Pure,
 //===----------------------------------------------------------------------===//
 
 def AttnFlow_OnlineAttentionOp : AttnFlow_Op<"online_attention", [Pure,
+    DeclareOpInterfaceMethods<ValueBoundsOpInterface,
+        ["populateBoundsForShapedValueDim"]>,
     AllTypesMatch<["acc", "result_acc"]>,
     AllTypesMatch<["max", "result_max", "sum", "result_sum"]>]> {
   let summary = "one key/value block of attention with a running softmax";
