@@ -24,10 +24,22 @@
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
 namespace mlir::attnflow {
+
+/// f32 lanes of the host's widest vector registers: the JIT and
+/// attnflow-compile target the host CPU, so kernels are shaped for it.
+static int64_t hostF32Lanes() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return 16;
+  if (features.lookup("avx"))
+    return 8;
+  return 4;
+}
 
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // 1. attnflow ops -> tiled loops of online-softmax blocks (RoPE of q fused)
@@ -40,7 +52,8 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // Blocks of one head become register-tiled vector kernels; LICM hoists each
   // tile's Q^T out of its key loop. The rest takes the generic decomposition.
   ConvertAttnFlowToVectorPassOptions vectorOptions;
-  vectorOptions.vectorWidth = options.vectorWidth;
+  vectorOptions.vectorWidth =
+      options.vectorWidth > 0 ? options.vectorWidth : hostF32Lanes();
   pm.addPass(createConvertAttnFlowToVectorPass(vectorOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLoopInvariantCodeMotionPass());

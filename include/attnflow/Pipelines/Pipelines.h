@@ -27,9 +27,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(1)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
-      llvm::cl::desc("f32 lanes per vector in attention kernels (16 = "
-                     "AVX-512; narrower hosts split wider vectors)"),
-      llvm::cl::init(16)};
+      llvm::cl::desc("f32 lanes per vector in attention kernels; 0 = the "
+                     "host's widest (16 with AVX-512F, 8 with AVX, else 4)"),
+      llvm::cl::init(0)};
 };
 
 /// Lowers a module of `func` functions on tensors holding attnflow ops (and any
