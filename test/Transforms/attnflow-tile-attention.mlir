@@ -9,7 +9,7 @@
 
 // Causal Llama-style block: tiles of 64 query rows of one head run in an
 // scf.forall; each visits keys [0, min(Skv, p_last + 1)) only (no block above
-// the diagonal), 64 at a time. RoPE of q is fused into the tile (rotating
+// the diagonal), 64 at a time, masking only the blocks on the diagonal. RoPE of q is fused into the tile (rotating
 // exactly the tile's rows); RoPE of k runs once, before the loop nest.
 // CHECK-LABEL: func @causal_rope
 // CHECK-SAME:    %[[Q:[a-z0-9]+]]: tensor<1x4x200x16xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x200x16xf32>, %[[V:[a-z0-9]+]]: tensor<1x2x200x16xf32>, %[[POS:[a-z0-9]+]]: tensor<200xi64>
@@ -23,9 +23,18 @@
 // CHECK:           %[[QROT:.*]] = attnflow.rope %[[QT]], %[[PT]] : tensor<1x1x?x16xf32>, tensor<?xi64>
 // CHECK:           %[[END:.*]] = arith.minsi %{{.*}}, %[[C200]] : index
 // CHECK:           scf.for %[[J:.*]] = %{{.*}} to %[[END]] step %[[C64]]
-// CHECK:             %[[KT:.*]] = tensor.extract_slice %[[KROT]][0, %{{.*}}, %[[J]], 0]
-// CHECK:             attnflow.online_attention %[[QROT]], %[[KT]], %{{.*}} at(%[[I]], %[[J]], %[[H]])
-// CHECK-SAME:          {causal = true, scale = 2.500000e-01 : f64}
+// CHECK:             %[[N:.*]] = affine.min #{{.*}}(%[[J]])[%[[END]]]
+// CHECK:             %[[KT:.*]] = tensor.extract_slice %[[KROT]][0, %{{.*}}, %[[J]], 0] [1, 1, %[[N]], 16]
+// Blocks wholly below the diagonal (last key <= first row) skip the mask.
+// CHECK:             %[[KEND:.*]] = arith.addi %[[J]], %[[N]] : index
+// CHECK:             %[[KLAST:.*]] = arith.subi %[[KEND]], %{{.*}} : index
+// CHECK:             %[[INTERIOR:.*]] = arith.cmpi sle, %[[KLAST]], %[[I]] : index
+// CHECK:             scf.if %[[INTERIOR]]
+// CHECK:               attnflow.online_attention %[[QROT]], %[[KT]], %{{.*}} at(%[[I]], %[[J]], %[[H]])
+// CHECK-SAME:            {scale = 2.500000e-01 : f64}
+// CHECK:             } else {
+// CHECK:               attnflow.online_attention %[[QROT]], %[[KT]], %{{.*}} at(%[[I]], %[[J]], %[[H]])
+// CHECK-SAME:            {causal = true, scale = 2.500000e-01 : f64}
 // CHECK:           linalg.generic
 // CHECK:             arith.divf
 // CHECK:           scf.forall.in_parallel
@@ -55,7 +64,10 @@ func.func @causal_rope(%q: tensor<1x4x200x16xf32>, %k: tensor<1x2x200x16xf32>, %
 // CHECK:           %[[SINKS:.*]]:3 = scf.for %{{.*}} = %[[C0]] to %[[SINKEND]]
 // CHECK:             attnflow.online_attention
 // CHECK:           scf.for %{{.*}} = %[[LO]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[SINKS]]#0, %{{.*}} = %[[SINKS]]#1, %{{.*}} = %[[SINKS]]#2)
-// CHECK:             attnflow.online_attention {{.*}} {causal = true, num_sink_tokens = 2 : i64, scale = 1.250000e-01 : f64, window_left = 20 : i64}
+// CHECK:             scf.if
+// CHECK:               attnflow.online_attention {{.*}} {scale = 1.250000e-01 : f64}
+// CHECK:             } else {
+// CHECK:               attnflow.online_attention {{.*}} {causal = true, num_sink_tokens = 2 : i64, scale = 1.250000e-01 : f64, window_left = 20 : i64}
 func.func @window_sinks(%q: tensor<1x2x300x64xf32>, %k: tensor<1x2x300x64xf32>, %v: tensor<1x2x300x64xf32>) -> tensor<1x2x300x64xf32> {
   %o = attnflow.attention %q, %k, %v {causal = true, window_left = 20 : i64, num_sink_tokens = 2 : i64} : tensor<1x2x300x64xf32>, tensor<1x2x300x64xf32>, tensor<1x2x300x64xf32> -> tensor<1x2x300x64xf32>
   return %o : tensor<1x2x300x64xf32>

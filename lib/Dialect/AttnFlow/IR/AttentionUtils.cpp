@@ -39,12 +39,16 @@ OnlineSoftmaxState mlir::attnflow::createOnlineSoftmaxInit(
 OnlineSoftmaxState mlir::attnflow::createOnlineAttention(
     OpBuilder &b, Location loc, AttentionOp attention, Value q, Value k,
     Value v, Value bias, OnlineSoftmaxState state, Value qPosition,
-    Value kPosition, Value headOffset) {
+    Value kPosition, Value headOffset, bool masked) {
+  // Absent mask attributes take their defaults: not causal, no window, no
+  // sinks.
   auto online = OnlineAttentionOp::create(
       b, loc, q, k, v, state.acc, state.max, state.sum, qPosition, kPosition,
       headOffset, bias, b.getF64FloatAttr(attention.getEffectiveScale()),
-      attention.getCausalAttr(), attention.getWindowLeftAttr(),
-      attention.getWindowRightAttr(), attention.getNumSinkTokensAttr(),
+      masked ? attention.getCausalAttr() : BoolAttr(),
+      masked ? attention.getWindowLeftAttr() : IntegerAttr(),
+      masked ? attention.getWindowRightAttr() : IntegerAttr(),
+      masked ? attention.getNumSinkTokensAttr() : IntegerAttr(),
       attention.getLogitSoftcapAttr(), attention.getAlibiSlopesAttr(),
       attention.getLognTrainLenAttr());
   return {online.getResultAcc(), online.getResultMax(),

@@ -197,6 +197,36 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
       bias ? cast<RankedTensorType>(bias.getType()).getShape()
            : ArrayRef<int64_t>();
   Value headOffset = getValueOrCreateConstantIndexOp(b, loc, offsets[1]);
+  // A key block [kStart, kStart + size) is interior when every key is
+  // visible to every row p in [qPos, pLast]: no mask is needed there. Null
+  // when the op has no mask at all.
+  auto isInteriorBlock = [&](OpBuilder &nb, Location nloc, Value kStart,
+                             Value size) -> Value {
+    Value interior;
+    auto both = [&](Value cond) {
+      interior = interior ? Value(arith::AndIOp::create(nb, nloc, interior,
+                                                        cond))
+                          : cond;
+    };
+    auto c = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(nb, nloc, v);
+    };
+    Value kLast = arith::SubIOp::create(
+        nb, nloc, arith::AddIOp::create(nb, nloc, kStart, size), c(1));
+    if (getCausal())
+      both(arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::sle, kLast,
+                                 qPos));
+    if (windowLeft >= 0)
+      both(arith::CmpIOp::create(
+          nb, nloc, arith::CmpIPredicate::sge, kStart,
+          arith::SubIOp::create(nb, nloc, pLast, c(windowLeft))));
+    if (windowRight >= 0)
+      both(arith::CmpIOp::create(
+          nb, nloc, arith::CmpIPredicate::sle, kLast,
+          arith::AddIOp::create(nb, nloc, qPos, c(windowRight))));
+    return interior;
+  };
+
   auto foldBlocks = [&](Value begin, Value end,
                         OnlineSoftmaxState state) -> OnlineSoftmaxState {
     auto loop = scf::ForOp::create(
@@ -231,11 +261,26 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
                  biasShape[1] == 1 ? nb.getIndexAttr(1) : sizes[1], sizes[2],
                  blockSize});
           }
-          OnlineSoftmaxState next = createOnlineAttention(
-              nb, nloc, *this, q, k, v, biasTile,
-              {iters[0], iters[1], iters[2]}, qPos, kStart, headOffset);
-          scf::YieldOp::create(nb, nloc,
-                               ValueRange{next.acc, next.max, next.sum});
+          OnlineSoftmaxState current = {iters[0], iters[1], iters[2]};
+          auto fold = [&](OpBuilder &fb, Location floc, bool masked) {
+            OnlineSoftmaxState next =
+                createOnlineAttention(fb, floc, *this, q, k, v, biasTile,
+                                      current, qPos, kStart, headOffset,
+                                      masked);
+            scf::YieldOp::create(fb, floc,
+                                 ValueRange{next.acc, next.max, next.sum});
+          };
+          Value interior = isInteriorBlock(nb, nloc, kStart, blockSize);
+          if (!interior) {
+            fold(nb, nloc, /*masked=*/true);
+            return;
+          }
+          // Only blocks that straddle a mask boundary pay for the mask.
+          auto split = scf::IfOp::create(
+              nb, nloc, interior,
+              [&](OpBuilder &tb, Location tloc) { fold(tb, tloc, false); },
+              [&](OpBuilder &eb, Location eloc) { fold(eb, eloc, true); });
+          scf::YieldOp::create(nb, nloc, split.getResults());
         });
     return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
   };

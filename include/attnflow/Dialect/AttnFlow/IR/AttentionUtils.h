@@ -30,13 +30,14 @@ OnlineSoftmaxState createOnlineSoftmaxInit(OpBuilder &b, Location loc,
 
 /// Folds one key/value block into `state` with the score attributes of
 /// `attention`; positions and the head offset are absolute (see
-/// OnlineAttentionOp).
+/// OnlineAttentionOp). `masked = false` drops the mask attributes (causal,
+/// windows, sinks) for a block the caller knows to be fully visible.
 OnlineSoftmaxState createOnlineAttention(OpBuilder &b, Location loc,
                                          AttentionOp attention, Value q,
                                          Value k, Value v, Value bias,
                                          OnlineSoftmaxState state,
                                          Value qPosition, Value kPosition,
-                                         Value headOffset);
+                                         Value headOffset, bool masked = true);
 
 /// The attention output acc / sum, 0 for rows whose sum is 0 (no visible
 /// key), rounded to `elementType`.
