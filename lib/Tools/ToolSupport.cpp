@@ -5,6 +5,7 @@
 #include "attnflow/InitAttnFlow.h"
 #include "attnflow/Pipelines/Pipelines.h"
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -13,7 +14,6 @@
 #include "mlir/Support/FileUtilities.h"
 
 #include "llvm/ADT/SmallVector.h"
-#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -37,8 +37,14 @@ std::string mlir::attnflow::oneLine(std::string text) {
   return text;
 }
 
-bool mlir::attnflow::parseToolCommandLine(int argc, char **argv,
-                                          StringRef tool, StringRef overview) {
+bool mlir::attnflow::parseToolCommandLine(int argc, char **argv, StringRef tool,
+                                          llvm::cl::OptionCategory &category,
+                                          StringRef overview) {
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerAsmPrinterCLOptions();
+  llvm::cl::HideUnrelatedOptions(category);
+
   // cl reports some errors on llvm::errs() whatever stream it is given, so
   // stderr itself is captured while parsing and replayed reformatted.
   std::fflush(stderr);
@@ -46,8 +52,8 @@ bool mlir::attnflow::parseToolCommandLine(int argc, char **argv,
   int savedStderr = capture ? ::dup(STDERR_FILENO) : -1;
   if (savedStderr >= 0)
     ::dup2(::fileno(capture), STDERR_FILENO);
-  bool ok = llvm::cl::ParseCommandLineOptions(argc, argv, overview,
-                                              &llvm::errs());
+  bool ok =
+      llvm::cl::ParseCommandLineOptions(argc, argv, overview, &llvm::errs());
   std::string messages;
   if (savedStderr >= 0) {
     llvm::errs().flush();
@@ -180,7 +186,8 @@ LogicalResult mlir::attnflow::runCPUPipeline(ModuleOp module,
   }
   buildCPUPipeline(pm, CPUPipelineOptions());
   if (failed(pm.run(module))) {
-    error = ("lowering " + filename + " with attnflow-cpu-pipeline failed").str();
+    error =
+        ("lowering " + filename + " with attnflow-cpu-pipeline failed").str();
     return failure();
   }
   return success();

@@ -24,7 +24,8 @@ struct ExpandStridedCopiesPass
       auto source = dyn_cast<MemRefType>(copy.getSource().getType());
       auto target = dyn_cast<MemRefType>(copy.getTarget().getType());
       if (source && target &&
-          (!source.getLayout().isIdentity() || !target.getLayout().isIdentity()))
+          (!source.getLayout().isIdentity() ||
+           !target.getLayout().isIdentity()))
         copies.push_back(copy);
     });
     for (memref::CopyOp copy : copies) {

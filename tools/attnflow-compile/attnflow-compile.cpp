@@ -23,10 +23,8 @@
 #include "attnflow/Tools/ToolSupport.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/ADT/SmallString.h"
@@ -134,12 +132,8 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(std::string cpu,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
-  registerMLIRContextCLOptions();
-  registerPassManagerCLOptions();
-  registerAsmPrinterCLOptions();
-  cl::HideUnrelatedOptions(compileCategory);
   if (!mlir::attnflow::parseToolCommandLine(
-          argc, argv, kTool,
+          argc, argv, kTool, compileCategory,
           "AttnFlow compiler: lowers an MLIR module with attnflow-cpu-pipeline "
           "and writes the lowered MLIR, LLVM IR or an object file.\n\n"
           "  attnflow-compile model.mlir --target=cpu --emit=obj -o model.o\n"))
@@ -163,9 +157,8 @@ int main(int argc, char **argv) {
   mlir::attnflow::initializeToolContext(context, kTool);
   OwningOpRef<ModuleOp> module =
       mlir::attnflow::parseInputFile(inputFilename, context, errorMessage);
-  if (!module ||
-      failed(mlir::attnflow::runCPUPipeline(*module, inputFilename,
-                                            errorMessage)))
+  if (!module || failed(mlir::attnflow::runCPUPipeline(*module, inputFilename,
+                                                       errorMessage)))
     return fail(errorMessage);
 
   // Produce the whole output in memory, then write it in one go.

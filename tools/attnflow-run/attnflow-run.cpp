@@ -37,11 +37,9 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
-#include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -57,7 +55,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -422,13 +419,9 @@ void freeResults(const std::vector<TensorSpec> &results,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
-  registerMLIRContextCLOptions();
-  registerPassManagerCLOptions();
-  registerAsmPrinterCLOptions();
   cl::opt<int> &threads = threadsOption();
-  cl::HideUnrelatedOptions(runCategory);
   if (!mlir::attnflow::parseToolCommandLine(
-          argc, argv, kTool,
+          argc, argv, kTool, runCategory,
           "AttnFlow JIT runner: compiles an MLIR module for the host CPU with "
           "attnflow-cpu-pipeline and runs one function on .npy files.\n\n"
           "  attnflow-run model.mlir --entry=main --input=q.npy --input=k.npy "
@@ -478,24 +471,25 @@ int main(int argc, char **argv) {
                 entrySymbol->getName().getStringRef() + "', not a func.func");
   if (entry.isExternal())
     return fail("function '" + entryName + "' is only a declaration");
-  static const char *kSupported =
-      "attnflow-run supports statically shaped tensors of f64, f32, f16, "
-      "bf16, i64, i32 and i1";
+  auto getSpecs = [&](TypeRange types, StringRef what,
+                      std::vector<TensorSpec> &specs) {
+    for (auto [i, type] : llvm::enumerate(types)) {
+      TensorSpec spec;
+      if (!getTensorSpec(type, spec)) {
+        fail(what + " " + llvm::Twine(i) + " of '" + entryName + "' has type " +
+             typeToString(type) +
+             "; attnflow-run supports statically shaped tensors of f64, f32, "
+             "f16, bf16, i64, i32 and i1");
+        return false;
+      }
+      specs.push_back(std::move(spec));
+    }
+    return true;
+  };
   std::vector<TensorSpec> argSpecs, resultSpecs;
-  for (auto [i, type] : llvm::enumerate(entry.getArgumentTypes())) {
-    TensorSpec spec;
-    if (!getTensorSpec(type, spec))
-      return fail("argument " + llvm::Twine(i) + " of '" + entryName +
-                  "' has type " + typeToString(type) + "; " + kSupported);
-    argSpecs.push_back(std::move(spec));
-  }
-  for (auto [i, type] : llvm::enumerate(entry.getResultTypes())) {
-    TensorSpec spec;
-    if (!getTensorSpec(type, spec))
-      return fail("result " + llvm::Twine(i) + " of '" + entryName +
-                  "' has type " + typeToString(type) + "; " + kSupported);
-    resultSpecs.push_back(std::move(spec));
-  }
+  if (!getSpecs(entry.getArgumentTypes(), "argument", argSpecs) ||
+      !getSpecs(entry.getResultTypes(), "result", resultSpecs))
+    return 1;
   if (!randomInputs && inputFiles.size() != argSpecs.size()) {
     if (inputFiles.empty())
       return fail(

@@ -15,6 +15,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/CommandLine.h"
 
 #include <string>
 
@@ -31,8 +32,12 @@ int reportError(StringRef tool, const Twine &message);
 std::string oneLine(std::string text);
 
 /// cl::ParseCommandLineOptions, with cl's complaints reported as one
-/// `<tool>: error:` line and `<tool>: note:` lines. False on error.
+/// `<tool>: error:` line and `<tool>: note:` lines. False on error. The MLIR
+/// context, pass-manager and printer options (--mlir-disable-threading,
+/// --mlir-print-ir-after-all, ...) are accepted too; --help lists only the
+/// options in `category`, so the tool's options must exist by then.
 bool parseToolCommandLine(int argc, char **argv, StringRef tool,
+                          llvm::cl::OptionCategory &category,
                           StringRef overview);
 
 /// Fails with `error` set unless `path` can be written: it is not a directory
@@ -51,7 +56,7 @@ OwningOpRef<ModuleOp> parseInputFile(StringRef filename, MLIRContext &context,
                                      std::string &error);
 
 /// Runs --attnflow-cpu-pipeline on `module` (read from `filename`), honouring
-/// the pass-manager command-line options (timing, IR printing, ...).
+/// the pass-manager command-line options (IR printing, statistics, ...).
 LogicalResult runCPUPipeline(ModuleOp module, StringRef filename,
                              std::string &error);
 

@@ -12,8 +12,8 @@
 include "mlir/Pass/PassBase.td"
 
 def CPUEntryABIPass : Pass<"attnflow-cpu-entry-abi", "::mlir::ModuleOp"> {
-  let summary = "Give public functions a C interface and read-only tensor "
-                "arguments";
+  let summary = "Give public functions llvm.emit_c_interface and read-only "
+                "(bufferization.writable = false) tensor arguments";
   let description = [{
     Fixes the calling convention of the module's public `func.func`s with a
     body (the ABI documented in Pipelines.h), before one-shot bufferization:
@@ -34,7 +34,7 @@ def CPUEntryABIPass : Pass<"attnflow-cpu-entry-abi", "::mlir::ModuleOp"> {
 
 def ExpandStridedCopiesPass : Pass<"attnflow-expand-strided-copies"> {
   let summary = "Rewrite memref.copy between non-identity layouts as "
-                "linalg.generic";
+                "linalg.generic (no memrefCopy runtime call)";
   let description = [{
     Rewrites each `memref.copy` whose source or target has a non-identity
     layout (e.g. a copy into a subview made by bufferizing
@@ -52,7 +52,8 @@ def ExpandStridedCopiesPass : Pass<"attnflow-expand-strided-copies"> {
 }
 
 def CPUMathPass : Pass<"attnflow-cpu-math"> {
-  let summary = "Choose how each math function is computed on the CPU";
+  let summary = "Approximate f32 math.exp/tanh/erf/log1p accurately, call "
+                "libm for math.expm1, lower math.isinf/isnormal to compares";
   let description = [{
     Runs before math-to-llvm / math-to-libm and decides, per function, between
     MLIR's approximations and libm, from their accuracy measured against libm

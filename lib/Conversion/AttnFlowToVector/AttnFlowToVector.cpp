@@ -116,7 +116,7 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
     double negInf = -std::numeric_limits<double>::infinity();
 
     // Rank-reduced 2-D / 1-D views of the block.
-    Value zeroIdx = cIdx(0), oneIdx = cIdx(1);
+    Value oneIdx = cIdx(1);
     // Extents as attributes when constant, so that types stay static.
     auto extent = [&](Value value, int64_t dim) -> OpFoldResult {
       OpFoldResult size = tensor::getMixedSize(b, b.getLoc(), value, dim);
@@ -143,7 +143,6 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
       return tensor::ExtractSliceOp::create(b, resultType, source, offsets,
                                             sizes, strides);
     };
-    Value q = view(op.getQ(), {rowsOfr, b.getIndexAttr(headDim)});
     Value k = view(op.getK(), {keysOfr, b.getIndexAttr(headDim)});
     Value v = view(op.getV(), {keysOfr, b.getIndexAttr(headDimV)});
     // The running state may carry a dynamic row count where q's is static.
@@ -154,11 +153,39 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
     Value sumIn = view(op.getSum(), {rowsOf(op.getSum())});
 
     // Q^T [D, rows]: loop-invariant in the key loop, so LICM hoists it.
-    Value qTInit = tensor::EmptyOp::create(
-        b, ArrayRef<OpFoldResult>{b.getIndexAttr(headDim), rowsOfr},
-        elementType);
-    Value qT = linalg::TransposeOp::create(b, q, qTInit, ArrayRef<int64_t>{1, 0})
-                   ->getResult(0);
+    // Q^T [D, rows] is built once per query tile: right after q's
+    // definition, outside the key loops and the interior / boundary split of
+    // each block (CSE merges the copies of the two branches).
+    Value qT;
+    {
+      OpBuilder::InsertionGuard guard(rewriter);
+      Value qTile = op.getQ();
+      if (Operation *def = qTile.getDefiningOp())
+        rewriter.setInsertionPointAfter(def);
+      else
+        rewriter.setInsertionPointToStart(
+            cast<BlockArgument>(qTile).getOwner());
+      ImplicitLocOpBuilder tb(op.getLoc(), rewriter);
+      OpFoldResult qRows = tensor::getMixedSize(tb, tb.getLoc(), qTile, 2);
+      if (std::optional<int64_t> constant = getConstantIntValue(qRows))
+        qRows = tb.getIndexAttr(*constant);
+      SmallVector<int64_t> shape = {
+          getConstantIntValue(qRows).value_or(ShapedType::kDynamic), headDim};
+      Value qView = tensor::ExtractSliceOp::create(
+          tb, RankedTensorType::get(shape, elementType), qTile,
+          ArrayRef<OpFoldResult>{tb.getIndexAttr(0), tb.getIndexAttr(0),
+                                 tb.getIndexAttr(0), tb.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{tb.getIndexAttr(1), tb.getIndexAttr(1), qRows,
+                                 tb.getIndexAttr(headDim)},
+          ArrayRef<OpFoldResult>{tb.getIndexAttr(1), tb.getIndexAttr(1),
+                                 tb.getIndexAttr(1), tb.getIndexAttr(1)});
+      Value qTInit = tensor::EmptyOp::create(
+          tb, ArrayRef<OpFoldResult>{tb.getIndexAttr(headDim), qRows},
+          elementType);
+      qT = linalg::TransposeOp::create(tb, qView, qTInit,
+                                       ArrayRef<int64_t>{1, 0})
+               ->getResult(0);
+    }
 
     // Score attributes.
     double scale = op.getScale().convertToDouble();
@@ -232,7 +259,9 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
         [&](ImplicitLocOpBuilder &nb, Value i0, ValueRange it) {
           Value scoresIt = it[0], alphasIt = it[1], maxIt = it[2],
                 sumIt = it[3];
-          Value oldMax = readVec(nb, maxIn, {i0}, padOf(nb, maxIn, negInf),
+          // Lanes [i0, i0 + 2W) of the state are read before they are
+          // written, from the iterated tensors (no copy on bufferization).
+          Value oldMax = readVec(nb, maxIt, {i0}, padOf(nb, maxIn, negInf),
                                  false);
           // p = q_position + i for every lane.
           Value base = arith::AddIOp::create(
@@ -372,7 +401,7 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
                     writeVec(eb, e, eit[0], {j, i0}, true),
                     arith::AddFOp::create(eb, eit[1], e)};
               });
-          Value oldSum = readVec(nb, sumIn, {i0}, padOf(nb, sumIn, 0.0), false);
+          Value oldSum = readVec(nb, sumIt, {i0}, padOf(nb, sumIn, 0.0), false);
           Value newSum = arith::AddFOp::create(
               nb, arith::MulFOp::create(nb, alpha, oldSum), expLoop[1]);
           return SmallVector<Value>{
@@ -401,7 +430,7 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
                 SmallVector<Value> init;
                 for (int64_t t = 0; t < kTileRows; ++t) {
                   Value row = arith::MinSIOp::create(cb, rowIdx[t], lastRow);
-                  Value old = readVec(cb, acc, {row, e0}, cF(0.0), true);
+                  Value old = readVec(cb, cit[0], {row, e0}, cF(0.0), true);
                   init.push_back(arith::MulFOp::create(cb, old, alphaRow[t]));
                 }
                 ValueRange sums = forLoop(
