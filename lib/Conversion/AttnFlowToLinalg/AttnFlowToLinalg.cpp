@@ -512,12 +512,6 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
         });
 
     // Score modifiers and mask, in the order of DESIGN.md §3.
-    double scale = op.getScale().convertToDouble();
-    int64_t windowLeft = op.getWindowLeft(), windowRight = op.getWindowRight();
-    int64_t sinks = op.getNumSinkTokens();
-    bool causal = op.getCausal();
-    double softcap = op.getLogitSoftcap().convertToDouble();
-    int64_t lognLen = op.getLognTrainLen();
     std::optional<ArrayRef<double>> slopes = op.getAlibiSlopes();
     Value slopeTable = slopes ? constTensor(b, ct, *slopes) : Value();
     Value bias = op.getBias();
@@ -542,71 +536,24 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
               nb, arith::IndexCastOp::create(nb, i64, i), qPos0);
           Value jI = arith::AddIOp::create(
               nb, arith::IndexCastOp::create(nb, i64, j), kPos0);
-
-          Value s = arith::MulFOp::create(nb, args[0], constF(nb, ct, scale));
-          if (lognLen > 0) {
-            // g(p) = max(1, ln(p+1) / ln(L)); 1 when p + 1 <= 1.
-            Value p1 = arith::AddIOp::create(nb, p, constI64(nb, 1));
-            Value lnP = math::LogOp::create(
-                nb, arith::SIToFPOp::create(nb, ct, p1));
-            Value ratio = arith::DivFOp::create(
-                nb, lnP, constF(nb, ct, std::log(static_cast<double>(lognLen))));
-            Value gp = arith::MaximumFOp::create(nb, ratio, constF(nb, ct, 1.0));
-            Value positive = arith::CmpIOp::create(
-                nb, arith::CmpIPredicate::sgt, p1, constI64(nb, 1));
-            gp = arith::SelectOp::create(nb, positive, gp, constF(nb, ct, 1.0));
-            s = arith::MulFOp::create(nb, s, gp);
-          }
-          if (softcap > 0.0) {
-            Value capC = constF(nb, ct, softcap);
-            s = arith::MulFOp::create(
-                nb, capC,
-                math::TanhOp::create(nb, arith::DivFOp::create(nb, s, capC)));
-          }
-          if (slopeTable) {
-            Value head = arith::AddIOp::create(nb, localHead,
-                                               op.getHeadOffset());
-            Value slope = tensor::ExtractOp::create(nb, slopeTable, head);
-            Value dist =
-                math::AbsIOp::create(nb, arith::SubIOp::create(nb, p, jI));
-            Value penalty = arith::MulFOp::create(
-                nb, slope, arith::SIToFPOp::create(nb, ct, dist));
-            s = arith::SubFOp::create(nb, s, penalty);
-          }
+          Value slope;
+          if (slopeTable)
+            slope = tensor::ExtractOp::create(
+                nb, slopeTable,
+                Value(arith::AddIOp::create(nb, localHead,
+                                            op.getHeadOffset())));
+          Value biasTerm;
           if (bias) {
             Value bb = biasShape[0] == 1 ? constIndex(nb, 0) : bIdx;
             Value bh = biasShape[1] == 1 ? constIndex(nb, 0) : localHead;
-            Value term = tensor::ExtractOp::create(nb, bias,
-                                                   ValueRange{bb, bh, i, j});
-            s = arith::AddFOp::create(nb, s, castFloat(nb, term, ct));
+            biasTerm = castFloat(
+                nb, tensor::ExtractOp::create(nb, bias, ValueRange{bb, bh, i, j}),
+                ct);
           }
-
-          // Visible iff (j < sinks or in window) and (not causal or j <= p).
-          Value visible = arith::ConstantIntOp::create(nb, nb.getI1Type(), 1);
-          if (windowLeft >= 0)
-            visible = arith::AndIOp::create(
-                nb, visible,
-                arith::CmpIOp::create(
-                    nb, arith::CmpIPredicate::sge, jI,
-                    arith::SubIOp::create(nb, p, constI64(nb, windowLeft))));
-          if (windowRight >= 0)
-            visible = arith::AndIOp::create(
-                nb, visible,
-                arith::CmpIOp::create(
-                    nb, arith::CmpIPredicate::sle, jI,
-                    arith::AddIOp::create(nb, p, constI64(nb, windowRight))));
-          if (sinks > 0)
-            visible = arith::OrIOp::create(
-                nb, visible,
-                arith::CmpIOp::create(nb, arith::CmpIPredicate::slt, jI,
-                                      constI64(nb, sinks)));
-          if (causal)
-            visible = arith::AndIOp::create(
-                nb, visible,
-                arith::CmpIOp::create(nb, arith::CmpIPredicate::sle, jI, p));
           linalg::YieldOp::create(
-              nb, Value(arith::SelectOp::create(nb, visible, s,
-                                                constF(nb, ct, negInf))));
+              nb, buildMaskedScore(nb, nb.getLoc(), op, args[0], p, jI, slope,
+                                   biasTerm, /*lognFactor=*/Value(),
+                                   /*keyExists=*/Value()));
         });
 
     // m' = max(m, max_j s): the reduction starts from the running max, which

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnflow/Conversion/Passes.h"
+#include "attnflow/Dialect/AttnFlow/IR/AttentionUtils.h"
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -187,13 +188,6 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
                ->getResult(0);
     }
 
-    // Score attributes.
-    double scale = op.getScale().convertToDouble();
-    int64_t windowLeft = op.getWindowLeft(), windowRight = op.getWindowRight();
-    int64_t sinks = op.getNumSinkTokens();
-    bool causal = op.getCausal();
-    double softcap = op.getLogitSoftcap().convertToDouble();
-    int64_t lognLen = op.getLognTrainLen();
     Value slope;
     if (std::optional<ArrayRef<double>> slopes = op.getAlibiSlopes()) {
       auto tableType =
@@ -268,22 +262,10 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
               nb, qPos, arith::IndexCastOp::create(nb, i64, i0));
           Value p = arith::AddIOp::create(
               nb, vector::BroadcastOp::create(nb, vecI, base), laneI64);
+          // g(p) depends on the query lanes only: once per lane group.
           Value lognFactor;
-          if (lognLen > 0) {
-            // g(p) = max(1, ln(p+1) / ln(L)), 1 when p + 1 <= 1.
-            Value p1 = arith::AddIOp::create(
-                nb, p, arith::ConstantOp::create(
-                           nb, DenseElementsAttr::get(
-                                   vecI, nb.getI64IntegerAttr(1))));
-            Value ratio = arith::MulFOp::create(
-                nb, math::LogOp::create(nb, arith::SIToFPOp::create(nb, vecF,
-                                                                    p1)),
-                splatF(1.0 / std::log(static_cast<double>(lognLen))));
-            Value positive = arith::CmpFOp::create(
-                nb, arith::CmpFPredicate::OGT, ratio, splatF(1.0));
-            lognFactor =
-                arith::SelectOp::create(nb, positive, ratio, splatF(1.0));
-          }
+          if (int64_t lognLen = op.getLognTrainLen(); lognLen > 0)
+            lognFactor = buildLognFactor(nb, nb.getLoc(), lognLen, p, vecF);
 
           ValueRange keyLoop = forLoop(
               nb, 0, cIdx(keyCap), kTileRows, {scoresIt, oldMax},
@@ -315,66 +297,12 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
                   Value jLocal = arith::AddIOp::create(kb, j0, cIdx(t));
                   Value jLocalI = arith::IndexCastOp::create(kb, i64, jLocal);
                   Value j = arith::AddIOp::create(kb, kPos, jLocalI);
-                  Value s = arith::MulFOp::create(kb, dots[t], splatF(scale));
-                  if (lognFactor)
-                    s = arith::MulFOp::create(kb, s, lognFactor);
-                  if (softcap > 0.0)
-                    s = arith::MulFOp::create(
-                        kb, splatF(softcap),
-                        math::TanhOp::create(
-                            kb, arith::MulFOp::create(kb, s,
-                                                      splatF(1.0 / softcap))));
-                  Value jVec = vector::BroadcastOp::create(kb, vecI, j);
-                  if (slope) {
-                    Value dist = math::AbsIOp::create(
-                        kb, arith::SubIOp::create(kb, p, jVec));
-                    s = arith::SubFOp::create(
-                        kb, s,
-                        arith::MulFOp::create(
-                            kb, bcast(kb, slope),
-                            arith::SIToFPOp::create(kb, vecF, dist)));
-                  }
-                  // Visible iff the key exists, (j < sinks or in window) and
-                  // (not causal or j <= p); lanes are query rows.
                   Value exists = arith::CmpIOp::create(
                       kb, arith::CmpIPredicate::slt, jLocalI, keysI64);
-                  auto vecCmp = [&](arith::CmpIPredicate pred, Value lhs,
-                                    Value rhs) {
-                    return Value(arith::CmpIOp::create(kb, pred, lhs, rhs));
-                  };
-                  auto splatI = [&](int64_t value) {
-                    return Value(arith::ConstantOp::create(
-                        kb, DenseElementsAttr::get(
-                                vecI, kb.getI64IntegerAttr(value))));
-                  };
-                  Value visible = vector::BroadcastOp::create(
-                      kb, VectorType::get({cols}, kb.getI1Type()), exists);
-                  Value inWindow;
-                  if (windowLeft >= 0)
-                    inWindow = vecCmp(arith::CmpIPredicate::sge, jVec,
-                                      arith::SubIOp::create(
-                                          kb, p, splatI(windowLeft)));
-                  if (windowRight >= 0) {
-                    Value right = vecCmp(arith::CmpIPredicate::sle, jVec,
-                                         arith::AddIOp::create(
-                                             kb, p, splatI(windowRight)));
-                    inWindow = inWindow
-                                   ? Value(arith::AndIOp::create(kb, inWindow,
-                                                                 right))
-                                   : right;
-                  }
-                  if (inWindow && sinks > 0)
-                    inWindow = arith::OrIOp::create(
-                        kb, inWindow,
-                        vecCmp(arith::CmpIPredicate::slt, jVec,
-                               splatI(sinks)));
-                  if (inWindow)
-                    visible = arith::AndIOp::create(kb, visible, inWindow);
-                  if (causal)
-                    visible = arith::AndIOp::create(
-                        kb, visible,
-                        vecCmp(arith::CmpIPredicate::sle, jVec, p));
-                  s = arith::SelectOp::create(kb, visible, s, negInfVec);
+                  Value s = buildMaskedScore(
+                      kb, kb.getLoc(), op, dots[t], p,
+                      vector::BroadcastOp::create(kb, vecI, j), slope,
+                      /*bias=*/Value(), lognFactor, exists);
                   runningMax = arith::MaximumFOp::create(kb, runningMax, s);
                   scoresK = writeVec(kb, s, scoresK, {jLocal, i0}, true);
                 }

@@ -115,15 +115,17 @@ func.func @attention_gqa_bf16(%q: tensor<1x4x3x8xbf16>, %k: tensor<1x2x5x8xbf16>
 // CHECK-DAG:     %[[OFF:.*]] = arith.constant 2 : i64
 // CHECK:         linalg.generic
 // CHECK:           arith.addi %{{.*}}, %[[OFF]] : i64
+// CHECK:           %[[SLOPE:.*]] = tensor.extract %{{.*}}[%{{.*}}] : tensor<2xf32>
+// CHECK:           %[[BIAS:.*]] = tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<1x1x3x5xf32>
 // CHECK:           arith.mulf %{{.*}}, %[[SCALE]] : f32
 // CHECK:           math.log
 // CHECK:           arith.maximumf
 // CHECK:           arith.divf %{{.*}}, %[[CAP]]
 // CHECK:           math.tanh
 // CHECK:           math.absi
+// CHECK:           arith.mulf %[[SLOPE]]
 // CHECK:           arith.subf
-// CHECK:           tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : tensor<1x1x3x5xf32>
-// CHECK:           arith.addf
+// CHECK:           arith.addf %{{.*}}, %[[BIAS]] : f32
 func.func @attention_score_order(%q: tensor<1x2x3x8xf32>, %k: tensor<1x2x5x8xf32>, %v: tensor<1x2x5x8xf32>, %b: tensor<1x1x3x5xf32>) -> tensor<1x2x3x8xf32> {
   %0 = attnflow.attention %q, %k, %v, %b {logn_train_len = 4 : i64, logit_softcap = 50.0 : f64, alibi_slopes = array<f64: 0.5, 0.25>} : tensor<1x2x3x8xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x8xf32>, tensor<1x1x3x5xf32> -> tensor<1x2x3x8xf32>
   return %0 : tensor<1x2x3x8xf32>

@@ -4,8 +4,11 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -84,4 +87,109 @@ Value mlir::attnflow::createOnlineSoftmaxFinalize(OpBuilder &b, Location loc,
         linalg::YieldOp::create(nb, nloc, value);
       });
   return generic.getResult(0);
+}
+
+/// A constant of `type` (a scalar, or splat over a vector type).
+static Value constantLike(OpBuilder &b, Location loc, Type type,
+                          double value) {
+  Type element = getElementTypeOrSelf(type);
+  TypedAttr scalar = isa<FloatType>(element)
+                         ? TypedAttr(b.getFloatAttr(element, value))
+                         : TypedAttr(b.getIntegerAttr(
+                               element, static_cast<int64_t>(value)));
+  if (auto vectorType = dyn_cast<VectorType>(type))
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vectorType, scalar));
+  return arith::ConstantOp::create(b, loc, scalar);
+}
+
+/// `value` broadcast to `type` when `type` is a vector and `value` is not.
+static Value broadcastTo(OpBuilder &b, Location loc, Value value, Type type) {
+  auto vectorType = dyn_cast<VectorType>(type);
+  if (!vectorType || isa<VectorType>(value.getType()))
+    return value;
+  return vector::BroadcastOp::create(
+      b, loc, VectorType::get(vectorType.getShape(), value.getType()), value);
+}
+
+Value mlir::attnflow::buildLognFactor(OpBuilder &b, Location loc,
+                                      int64_t lognLen, Value p,
+                                      Type floatType) {
+  Value one = constantLike(b, loc, floatType, 1.0);
+  Value p1 = arith::AddIOp::create(b, loc, p,
+                                   constantLike(b, loc, p.getType(), 1));
+  Value ratio = arith::DivFOp::create(
+      b, loc,
+      math::LogOp::create(b, loc,
+                          arith::SIToFPOp::create(b, loc, floatType, p1)),
+      constantLike(b, loc, floatType,
+                   std::log(static_cast<double>(lognLen))));
+  Value positive =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, p1,
+                            constantLike(b, loc, p.getType(), 1));
+  return arith::SelectOp::create(
+      b, loc, positive, arith::MaximumFOp::create(b, loc, ratio, one), one);
+}
+
+Value mlir::attnflow::buildMaskedScore(OpBuilder &b, Location loc,
+                                       OnlineAttentionOp op, Value dot,
+                                       Value p, Value j, Value slope,
+                                       Value bias, Value lognFactor,
+                                       Value keyExists) {
+  Type type = dot.getType();
+  Type intType = p.getType();
+  auto cst = [&](Type t, double v) { return constantLike(b, loc, t, v); };
+
+  Value s = arith::MulFOp::create(b, loc, dot,
+                                  cst(type, op.getScale().convertToDouble()));
+  if (int64_t lognLen = op.getLognTrainLen(); lognLen > 0) {
+    if (!lognFactor)
+      lognFactor = buildLognFactor(b, loc, lognLen, p, type);
+    s = arith::MulFOp::create(b, loc, s, lognFactor);
+  }
+  if (double cap = op.getLogitSoftcap().convertToDouble(); cap > 0.0) {
+    Value capC = cst(type, cap);
+    s = arith::MulFOp::create(
+        b, loc, capC,
+        math::TanhOp::create(b, loc, arith::DivFOp::create(b, loc, s, capC)));
+  }
+  if (slope) {
+    Value dist = math::AbsIOp::create(b, loc,
+                                      arith::SubIOp::create(b, loc, p, j));
+    Value penalty = arith::MulFOp::create(
+        b, loc, broadcastTo(b, loc, slope, type),
+        arith::SIToFPOp::create(b, loc, type, dist));
+    s = arith::SubFOp::create(b, loc, s, penalty);
+  }
+  if (bias)
+    s = arith::AddFOp::create(b, loc, s, bias);
+
+  // Visible iff (j < sinks or in window) and (not causal or j <= p).
+  auto cmp = [&](arith::CmpIPredicate pred, Value lhs, Value rhs) {
+    return Value(arith::CmpIOp::create(b, loc, pred, lhs, rhs));
+  };
+  Value visible;
+  auto both = [&](Value cond) {
+    visible = visible ? Value(arith::AndIOp::create(b, loc, visible, cond))
+                      : cond;
+  };
+  int64_t windowLeft = op.getWindowLeft(), windowRight = op.getWindowRight();
+  if (windowLeft >= 0)
+    both(cmp(arith::CmpIPredicate::sge, j,
+             arith::SubIOp::create(b, loc, p, cst(intType, windowLeft))));
+  if (windowRight >= 0)
+    both(cmp(arith::CmpIPredicate::sle, j,
+             arith::AddIOp::create(b, loc, p, cst(intType, windowRight))));
+  if (int64_t sinks = op.getNumSinkTokens(); visible && sinks > 0)
+    visible = arith::OrIOp::create(
+        b, loc, visible, cmp(arith::CmpIPredicate::slt, j, cst(intType, sinks)));
+  if (op.getCausal())
+    both(cmp(arith::CmpIPredicate::sle, j, p));
+  if (keyExists)
+    both(broadcastTo(b, loc, keyExists, intType));
+  if (!visible)
+    return s;
+  return arith::SelectOp::create(
+      b, loc, visible, s,
+      cst(type, -std::numeric_limits<double>::infinity()));
 }

@@ -44,6 +44,25 @@ OnlineSoftmaxState createOnlineAttention(OpBuilder &b, Location loc,
 Value createOnlineSoftmaxFinalize(OpBuilder &b, Location loc,
                                   OnlineSoftmaxState state, Type elementType);
 
+/// The log-n factor g(p) = max(1, ln(p + 1) / ln(lognLen)), 1 when p + 1 <= 1,
+/// for positions `p` (i64, or a vector of i64) in `floatType`'s element type
+/// (a float, or a vector of floats shaped like `p`).
+Value buildLognFactor(OpBuilder &b, Location loc, int64_t lognLen, Value p,
+                      Type floatType);
+
+/// The masked score of DESIGN.md §3 from raw dot products `dot` (a float, or
+/// a vector of floats) with the attributes of `op`: scale * g(p), the
+/// softcap, the ALiBi term -slope * |p - j| (`slope`: a float, null without
+/// ALiBi), plus `bias` (shaped like `dot`, or null), then -inf where key j is
+/// not visible to query position p. `p` and `j` are i64 values shaped like
+/// `dot`. `lognFactor` is g(p) when the caller hoisted it (else computed
+/// here); `keyExists` (i1, or null) additionally hides keys past a block.
+/// Scalars serve the reference decomposition, vectors the kernels, so both
+/// implement the rule once.
+Value buildMaskedScore(OpBuilder &b, Location loc, OnlineAttentionOp op,
+                       Value dot, Value p, Value j, Value slope, Value bias,
+                       Value lognFactor, Value keyExists);
+
 } // namespace mlir::attnflow
 
 #endif // ATTNFLOW_DIALECT_ATTNFLOW_IR_ATTENTIONUTILS_H
