@@ -30,15 +30,19 @@ using namespace mlir;
 
 namespace mlir::attnflow {
 
-/// f32 lanes of the host's widest vector registers: the JIT and
-/// attnflow-compile target the host CPU, so kernels are shaped for it.
-static int64_t hostF32Lanes() {
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (features.lookup("avx512f"))
+int64_t getF32VectorLanes(llvm::function_ref<bool(StringRef)> hasFeature) {
+  if (hasFeature("avx512f"))
     return 16;
-  if (features.lookup("avx"))
+  if (hasFeature("avx"))
     return 8;
   return 4;
+}
+
+/// The JIT and attnflow-compile's default target the host CPU.
+static int64_t hostF32Lanes() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  return getF32VectorLanes(
+      [&](StringRef feature) { return features.lookup(feature); });
 }
 
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {

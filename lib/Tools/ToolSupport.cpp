@@ -176,15 +176,16 @@ OwningOpRef<ModuleOp> mlir::attnflow::parseInputFile(StringRef filename,
   return module;
 }
 
-LogicalResult mlir::attnflow::runCPUPipeline(ModuleOp module,
-                                             StringRef filename,
-                                             std::string &error) {
+LogicalResult
+mlir::attnflow::runCPUPipeline(ModuleOp module, StringRef filename,
+                               const CPUPipelineOptions &options,
+                               std::string &error) {
   PassManager pm(module.getContext());
   if (failed(applyPassManagerCLOptions(pm))) {
     error = "invalid pass manager options";
     return failure();
   }
-  buildCPUPipeline(pm, CPUPipelineOptions());
+  buildCPUPipeline(pm, options);
   if (failed(pm.run(module))) {
     error =
         ("lowering " + filename + " with attnflow-cpu-pipeline failed").str();

@@ -1,5 +1,12 @@
 // RUN: attnflow-compile %s --target=cpu --emit=obj --mcpu=znver4 -o %t.o
 // RUN: llvm-objdump -d %t.o | FileCheck %s
+// RUN: attnflow-compile %s --target=cpu --emit=mlir --mcpu=znver4 -o - | FileCheck %s --check-prefix=ZMM
+// RUN: attnflow-compile %s --target=cpu --emit=mlir --mcpu=haswell -o - | FileCheck %s --check-prefix=YMM
+
+// The register tiles follow --mcpu: 2 vectors of 16 f32 lanes with AVX-512,
+// of 8 with AVX2.
+// ZMM: llvm.intr.fma({{.*}}) : (vector<32xf32>, vector<32xf32>, vector<32xf32>) -> vector<32xf32>
+// YMM: llvm.intr.fma({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 
 // The tiled attention kernels on an AVX-512 CPU: both inner products are
 // FMAs on 512-bit registers, and exp is a vector polynomial (no libm call).

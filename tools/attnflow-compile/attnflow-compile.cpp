@@ -38,6 +38,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
@@ -157,8 +158,16 @@ int main(int argc, char **argv) {
   mlir::attnflow::initializeToolContext(context, kTool);
   OwningOpRef<ModuleOp> module =
       mlir::attnflow::parseInputFile(inputFilename, context, errorMessage);
-  if (!module || failed(mlir::attnflow::runCPUPipeline(*module, inputFilename,
-                                                       errorMessage)))
+  // Kernels are shaped for the target CPU's vector registers.
+  mlir::attnflow::CPUPipelineOptions pipelineOptions;
+  const llvm::MCSubtargetInfo *subtarget = machine->getMCSubtargetInfo();
+  pipelineOptions.vectorWidth =
+      mlir::attnflow::getF32VectorLanes([&](llvm::StringRef feature) {
+        return subtarget->checkFeatures(("+" + feature).str());
+      });
+  if (!module ||
+      failed(mlir::attnflow::runCPUPipeline(*module, inputFilename,
+                                            pipelineOptions, errorMessage)))
     return fail(errorMessage);
 
   // Produce the whole output in memory, then write it in one go.

@@ -537,7 +537,9 @@ int main(int argc, char **argv) {
 
   // Lower to the LLVM dialect.
   if (failed(
-          mlir::attnflow::runCPUPipeline(*module, inputFilename, errorMessage)))
+          mlir::attnflow::runCPUPipeline(*module, inputFilename,
+                                         mlir::attnflow::CPUPipelineOptions(),
+                                         errorMessage)))
     return fail(errorMessage);
 
   // Functions the module declares but does not define are looked up in this

@@ -56,6 +56,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 /// half-precision helpers are needed.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
+/// f32 lanes of the widest vector registers of an x86 CPU with the LLVM
+/// target features `hasFeature` reports: 16 with "avx512f", 8 with "avx",
+/// else 4 (SSE). The default `vector-width` (0) asks the host.
+int64_t getF32VectorLanes(llvm::function_ref<bool(llvm::StringRef)> hasFeature);
+
 /// Registers `--attnflow-cpu-pipeline` with the global registry. Idempotent.
 /// The passes it is made of register on their own (InitAttnFlow.h's
 /// registerAllPasses registers them all).

@@ -11,6 +11,7 @@
 #ifndef ATTNFLOW_TOOLS_TOOLSUPPORT_H
 #define ATTNFLOW_TOOLS_TOOLSUPPORT_H
 
+#include "attnflow/Pipelines/Pipelines.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LLVM.h"
@@ -58,6 +59,7 @@ OwningOpRef<ModuleOp> parseInputFile(StringRef filename, MLIRContext &context,
 /// Runs --attnflow-cpu-pipeline on `module` (read from `filename`), honouring
 /// the pass-manager command-line options (IR printing, statistics, ...).
 LogicalResult runCPUPipeline(ModuleOp module, StringRef filename,
+                             const CPUPipelineOptions &options,
                              std::string &error);
 
 } // namespace attnflow
