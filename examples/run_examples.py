@@ -75,10 +75,10 @@ def mistral_7b_window(rng):
     pos = np.arange(s, dtype=np.int64)
 
     def ref():
-        kr = reference.rope(k, pos, theta=1000000.0)
+        kr = reference.rope(k, pos)
         rows = []
         for r0, r1 in MISTRAL_ROWS:
-            qr = reference.rope(q[:, :, r0:r1], pos[r0:r1], theta=1000000.0)
+            qr = reference.rope(q[:, :, r0:r1], pos[r0:r1])
             rows.append(reference.attention(qr, kr, v, causal=True,
                                             window_left=4095, q_offset=r0))
         return np.concatenate(rows, axis=2)

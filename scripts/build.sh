@@ -8,8 +8,9 @@ build=${ATTNFLOW_BUILD_DIR:-$root/build}
 "$root/scripts/setup.sh"
 
 if [ ! -f "$build/build.ninja" ]; then
+  mkdir -p "$build"
   cmake -G Ninja -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir >"$build.configure.log" 2>&1 || {
-    cat "$build.configure.log"; exit 1; }
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir >"$build/configure.log" 2>&1 || {
+    cat "$build/configure.log"; exit 1; }
 fi
 ninja -C "$build"

@@ -23,11 +23,11 @@
 // RUN: not attnflow-run %s --input=%t.missing.npy --input=%t.b.npy --output=%t.o.npy 2>&1 | FileCheck %s --check-prefix=MISSING
 // MISSING: attnflow-run: error: argument 0: {{.*}}.missing.npy: cannot open: No such file or directory
 // RUN: not attnflow-run %s --input=%t.f64.npy --input=%t.b.npy --output=%t.o.npy 2>&1 | FileCheck %s --check-prefix=DTYPE
-// DTYPE: attnflow-run: error: argument 0: {{.*}}.f64.npy: expected a float32 array of shape (2, 3) for tensor<2x3xf32>, got float64 of shape (2, 3)
+// DTYPE: attnflow-run: error: argument 0: {{.*}}.f64.npy: expected float32 of shape (2, 3) for tensor<2x3xf32>, got float64 of shape (2, 3)
 // RUN: not attnflow-run %s --input=%t.t.npy --input=%t.b.npy --output=%t.o.npy 2>&1 | FileCheck %s --check-prefix=SHAPE
-// SHAPE: attnflow-run: error: argument 0: {{.*}}.t.npy: expected a float32 array of shape (2, 3) for tensor<2x3xf32>, got float32 of shape (3, 2)
+// SHAPE: attnflow-run: error: argument 0: {{.*}}.t.npy: expected float32 of shape (2, 3) for tensor<2x3xf32>, got float32 of shape (3, 2)
 // RUN: not attnflow-run %s --input=%t.a.npy --input=%t.h.npy --output=%t.o.npy 2>&1 | FileCheck %s --check-prefix=BF16
-// BF16: attnflow-run: error: argument 1: {{.*}}.h.npy: expected a float32 array of shape (3,) for tensor<3xbf16> (rounded to bf16), got float16 of shape (3,)
+// BF16: attnflow-run: error: argument 1: {{.*}}.h.npy: expected float32 of shape (3,) for tensor<3xbf16> (rounded to bf16), got float16 of shape (3,)
 // RUN: not attnflow-run %s --input=%t.a.npy --input=%t.u8.npy 2>&1 | FileCheck %s --check-prefix=U8
 // U8: attnflow-run: error: argument 1: {{.*}}.u8.npy: unsupported dtype '|u1' (supported: <f8 <f4 <f2 <i8 <i4 |b1)
 // RUN: not attnflow-run %s --input=%t.a.npy --input=%t.be.npy 2>&1 | FileCheck %s --check-prefix=BE

@@ -19,7 +19,7 @@
 // An existing output survives a failed run unchanged (here: a bad input).
 // RUN: %python %S/Inputs/npytool.py save %t.dir/keep.npy "np.array([42], dtype=np.int64)"
 // RUN: not attnflow-run %s --input=%t.dir/keep.npy --output=%t.dir/keep.npy --output=%t.dir/b.npy 2>&1 | FileCheck %s --check-prefix=KEEP
-// KEEP: attnflow-run: error: argument 0: {{.*}}keep.npy: expected a float32 array of shape (4,)
+// KEEP: attnflow-run: error: argument 0: {{.*}}keep.npy: expected float32 of shape (4,)
 // RUN: %python %S/Inputs/npytool.py print %t.dir/keep.npy | FileCheck %s --check-prefix=KEPT
 // KEPT: int64 (1,)
 // KEPT-NEXT: [42]

@@ -66,17 +66,17 @@ cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
                                    cl::cat(compileCategory));
 
 cl::opt<std::string> outputFilename("o",
-                                    cl::desc("Output file ('-' for stdout)"),
+                                    cl::desc("Output file (default '-': stdout)"),
                                     cl::value_desc("file"), cl::init("-"),
                                     cl::cat(compileCategory));
 
-cl::opt<Target> target("target", cl::desc("Code generation target"),
+cl::opt<Target> target("target", cl::desc("Code generation target (default: cpu)"),
                        cl::values(clEnumValN(Target::CPU, "cpu",
                                              "The host's CPU architecture")),
                        cl::init(Target::CPU), cl::cat(compileCategory));
 
 cl::opt<Emit> emit(
-    "emit", cl::desc("What to write"), cl::Required,
+    "emit", cl::desc("What to write (required)"), cl::Required,
     cl::values(clEnumValN(Emit::MLIR, "mlir",
                           "The module after the whole pipeline (LLVM dialect)"),
                clEnumValN(Emit::LLVMIR, "llvm-ir",

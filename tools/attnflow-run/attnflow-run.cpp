@@ -84,7 +84,7 @@ cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
                                    cl::desc("<input .mlir file>"),
                                    cl::cat(runCategory));
 
-cl::opt<std::string> entryName("entry", cl::desc("Name of the function to run"),
+cl::opt<std::string> entryName("entry", cl::desc("Name of the function to run (default: main)"),
                                cl::value_desc("name"), cl::init("main"),
                                cl::cat(runCategory));
 
@@ -116,8 +116,9 @@ cl::opt<uint64_t> seed("seed",
                        cl::value_desc("N"), cl::init(0), cl::cat(runCategory));
 
 cl::opt<int> repeat("repeat",
-                    cl::desc("Run the function N times (after the warm-up "
-                             "runs) and print the min and median time"),
+                    cl::desc("Run the function N times after the warm-up runs "
+                             "and print the min and median time (default 0: "
+                             "run once, untimed)"),
                     cl::value_desc("N"), cl::init(0), cl::cat(runCategory));
 
 cl::opt<int> warmup("warmup",
@@ -140,7 +141,7 @@ cl::opt<int> &threadsOption() {
   static cl::opt<int> threads(
       "threads",
       cl::desc("Upper bound on the CPU threads the compiled code may use "
-               "(exported as OMP_NUM_THREADS)"),
+               "(exported as OMP_NUM_THREADS; default: all cores)"),
       cl::value_desc("N"), cl::init(0), cl::cat(runCategory));
   return threads;
 }
@@ -526,8 +527,8 @@ int main(int argc, char **argv) {
       return fail("argument " + llvm::Twine(i) + ": " + errorMessage);
     if (array.dtype != spec.fileType() || array.shape != spec.shape)
       return fail("argument " + llvm::Twine(i) + ": " + inputFiles[i] +
-                  ": expected a " + npy::dtypeName(spec.fileType()) +
-                  " array of " + "shape " + npy::formatShape(spec.shape) +
+                  ": expected " + npy::dtypeName(spec.fileType()) +
+                  " of shape " + npy::formatShape(spec.shape) +
                   " for " + spec.typeString +
                   (spec.kind == ElementKind::BF16 ? " (rounded to bf16)" : "") +
                   ", got " + npy::dtypeName(array.dtype) + " of shape " +

@@ -18,12 +18,12 @@ namespace mlir::attnflow {
 struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<int64_t> queryTile{
       *this, "query-tile",
-      llvm::cl::desc("Query rows per attention tile (--attnflow-tile-attention)"),
+      llvm::cl::desc("Query rows per attention tile (default 64)"),
       llvm::cl::init(64)};
   PassOptions::Option<int64_t> headTile{
       *this, "head-tile",
-      llvm::cl::desc("Query heads per attention tile: 1 or a multiple of "
-                     "Hq / Hkv"),
+      llvm::cl::desc("Query heads per attention tile: 1 (default) or a "
+                     "multiple of Hq / Hkv"),
       llvm::cl::init(1)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
