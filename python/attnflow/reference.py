@@ -435,10 +435,11 @@ def attention(q, k, v, bias=None, scale=None, causal=False, window_left=-1,
         j = keys[None, :]
         pp = p[:, None]
         in_window = np.ones((nr, keys.size), dtype=bool)
+        # As offsets j - p, so that windows up to 2^63 - 1 do not overflow.
         if window_left >= 0:
-            in_window &= j >= pp - window_left
+            in_window &= (j - pp) >= -window_left
         if window_right >= 0:
-            in_window &= j <= pp + window_right
+            in_window &= (j - pp) <= window_right
         visible = (j < num_sink_tokens) | in_window
         if causal:
             visible &= j <= pp

@@ -48,6 +48,13 @@ def check(b, hq, hkv, sq, skv, d, element_type="f32", **attrs):
     (96, 96, {"causal": True, "alibi_slopes": [0.5, 0.25, 0.125, 0.0625]}),
     (96, 96, {"causal": True, "logn_train_len": 16}),
     (77, 77, {}),
+    # Sinks past the band of a non-causal window are still visited.
+    (4, 8, {"q_offset": 0, "window_left": 0, "window_right": 0, "num_sink_tokens": 8}),
+    (100, 100, {"window_left": 0, "window_right": 0, "num_sink_tokens": 70}),
+    (90, 90, {"q_offset": -20, "num_sink_tokens": 3, "window_right": 0}),
+    # Windows wider than any distance mean "unbounded", without overflow.
+    (40, 40, {"window_right": 2**63 - 1}),
+    (40, 40, {"causal": True, "window_left": 2**63 - 8, "q_offset": -2}),
 ])
 def test_tiled_f32(sq, skv, attrs):
     check(1, 4, 2, sq, skv, 64, **attrs)

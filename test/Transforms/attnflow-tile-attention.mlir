@@ -49,9 +49,9 @@ func.func @causal_rope(%q: tensor<1x4x200x16xf32>, %k: tensor<1x2x200x16xf32>, %
 
 // -----
 
-// Sliding window (left 20) with 2 sink tokens: sink keys [0, min(2, lo)) are
-// visited first, then the band [max(0, p_first - 20), p_last + 1); keys
-// between them are never read.
+// Sliding window (left 20) with 2 sink tokens: the sink keys [0, 2) are
+// folded first (one block, so no loop is left), then the band
+// [max(2, p_first - 20), p_last + 1); keys between them are never read.
 // CHECK-LABEL: func @window_sinks
 // CHECK-DAG:     %[[C20:.*]] = arith.constant 20 : index
 // CHECK-DAG:     %[[C2:.*]] = arith.constant 2 : index
@@ -60,10 +60,10 @@ func.func @causal_rope(%q: tensor<1x4x200x16xf32>, %k: tensor<1x2x200x16xf32>, %
 // CHECK:           %[[SHIFT:.*]] = arith.subi %[[I]], %[[C20]] : index
 // CHECK:           %[[LO0:.*]] = arith.maxsi %[[SHIFT]], %[[C0]] : index
 // CHECK:           %[[LO:.*]] = arith.minsi %[[LO0]], %{{.*}} : index
-// CHECK:           %[[SINKEND:.*]] = arith.minsi %[[LO]], %[[C2]] : index
-// CHECK:           %[[SINKS:.*]]:3 = scf.for %{{.*}} = %[[C0]] to %[[SINKEND]]
-// CHECK:             attnflow.online_attention
-// CHECK:           scf.for %{{.*}} = %[[LO]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[SINKS]]#0, %{{.*}} = %[[SINKS]]#1, %{{.*}} = %[[SINKS]]#2)
+// CHECK:           %[[SINKS:.*]]:3 = scf.if
+// CHECK:             attnflow.online_attention {{.*}} at(%[[I]], %[[C0]], %{{.*}})
+// CHECK:           %[[BANDLO:.*]] = arith.maxsi %[[LO]], %[[C2]] : index
+// CHECK:           scf.for %{{.*}} = %[[BANDLO]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[SINKS]]#0, %{{.*}} = %[[SINKS]]#1, %{{.*}} = %[[SINKS]]#2)
 // CHECK:             scf.if
 // CHECK:               attnflow.online_attention {{.*}} {scale = 1.250000e-01 : f64}
 // CHECK:             } else {

@@ -523,3 +523,19 @@ func.func @online_groups(%q: tensor<1x4x16x8xf32>, %k: tensor<1x3x9x8xf32>, %acc
   %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf32>, tensor<1x3x9x8xf32>, tensor<1x3x9x8xf32> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
   return
 }
+
+// -----
+
+func.func @attention_q_offset_range(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{expects |q_offset| <= 2^60, got -4611686018427387904}}
+  %0 = attnflow.attention %q, %q, %q {q_offset = -4611686018427387904 : i64} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
+  return %0 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @attention_empty_head_dim(%q: tensor<1x2x4x0xf32>, %v: tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32> {
+  // expected-error @+1 {{expects non-empty head dims, got D = 0 and Dv = 8}}
+  %0 = attnflow.attention %q, %q, %v : tensor<1x2x4x0xf32>, tensor<1x2x4x0xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
+  return %0 : tensor<1x2x4x8xf32>
+}

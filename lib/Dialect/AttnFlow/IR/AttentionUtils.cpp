@@ -49,8 +49,10 @@ OnlineSoftmaxState mlir::attnflow::createOnlineAttention(
       b, loc, q, k, v, state.acc, state.max, state.sum, qPosition, kPosition,
       headOffset, bias, b.getF64FloatAttr(attention.getEffectiveScale()),
       masked ? attention.getCausalAttr() : BoolAttr(),
-      masked ? attention.getWindowLeftAttr() : IntegerAttr(),
-      masked ? attention.getWindowRightAttr() : IntegerAttr(),
+      masked ? b.getI64IntegerAttr(attention.getEffectiveWindowLeft())
+             : IntegerAttr(),
+      masked ? b.getI64IntegerAttr(attention.getEffectiveWindowRight())
+             : IntegerAttr(),
       masked ? attention.getNumSinkTokensAttr() : IntegerAttr(),
       attention.getLogitSoftcapAttr(), attention.getAlibiSlopesAttr(),
       attention.getLognTrainLenAttr());

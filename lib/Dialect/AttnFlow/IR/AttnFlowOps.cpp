@@ -153,6 +153,23 @@ int64_t AttentionOp::getEffectiveQOffset() {
   return getK().getType().getDimSize(2) - getQ().getType().getDimSize(2);
 }
 
+/// -1 for a window no key can be outside of (|p - j| <= |q_offset| + Sq + Skv).
+static int64_t effectiveWindow(AttentionOp op, int64_t window) {
+  int64_t qOffset = op.getEffectiveQOffset();
+  int64_t reach = (qOffset < 0 ? -qOffset : qOffset) +
+                  op.getQ().getType().getDimSize(2) +
+                  op.getK().getType().getDimSize(2);
+  return window >= reach ? -1 : window;
+}
+
+int64_t AttentionOp::getEffectiveWindowLeft() {
+  return effectiveWindow(*this, getWindowLeft());
+}
+
+int64_t AttentionOp::getEffectiveWindowRight() {
+  return effectiveWindow(*this, getWindowRight());
+}
+
 LogicalResult AttentionOp::verify() {
   Operation *op = getOperation();
   if (failed(verifyStaticRank(op, getQ(), "q", 4, "[B, Hq, Sq, D]")) ||
@@ -227,6 +244,14 @@ LogicalResult AttentionOp::verify() {
                          << windowRight;
   if (sinks < 0)
     return emitOpError() << "expects num_sink_tokens >= 0, got " << sinks;
+  // Positions p = q_offset + i and p +- window stay within int64.
+  constexpr int64_t kMaxOffset = int64_t(1) << 60;
+  if (std::optional<int64_t> offset = getQOffset();
+      offset && (*offset > kMaxOffset || *offset < -kMaxOffset))
+    return emitOpError() << "expects |q_offset| <= 2^60, got " << *offset;
+  if (headDim == 0 || headDimV == 0)
+    return emitOpError() << "expects non-empty head dims, got D = " << headDim
+                         << " and Dv = " << headDimV;
   double softcap = getLogitSoftcap().convertToDouble();
   if (!(softcap >= 0.0) || !std::isfinite(softcap))
     return emitOpError() << "expects logit_softcap >= 0 (0 = off), got "

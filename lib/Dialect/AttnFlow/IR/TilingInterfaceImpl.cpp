@@ -178,7 +178,8 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
     return arith::ConstantIndexOp::create(b, loc, v);
   };
   Value lo = cst(0), hi = cst(seqKv);
-  int64_t windowLeft = getWindowLeft(), windowRight = getWindowRight();
+  int64_t windowLeft = getEffectiveWindowLeft();
+  int64_t windowRight = getEffectiveWindowRight();
   if (windowLeft >= 0)
     lo = arith::MaxSIOp::create(
         b, loc, lo, arith::SubIOp::create(b, loc, qPos, cst(windowLeft)));
@@ -285,11 +286,14 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
     return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
   };
 
+  // Sink keys [0, min(sinks, Skv)) are visited once, in their own loop
+  // (their visibility ignores the window but not causality); the band then
+  // starts after them.
   OnlineSoftmaxState state = init;
   if (int64_t sinks = getNumSinkTokens(); sinks > 0) {
-    Value sinkEnd = arith::MinSIOp::create(
-        b, loc, lo, cst(std::min<int64_t>(sinks, seqKv)));
+    Value sinkEnd = cst(std::min<int64_t>(sinks, seqKv));
     state = foldBlocks(cst(0), sinkEnd, state);
+    lo = arith::MaxSIOp::create(b, loc, lo, sinkEnd);
   }
   state = foldBlocks(lo, hi, state);
   Value out = createOnlineSoftmaxFinalize(

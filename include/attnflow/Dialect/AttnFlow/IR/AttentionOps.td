@@ -174,6 +174,11 @@ def AttnFlow_AttentionOp : AttnFlow_Op<"attention", [Pure,
     double getEffectiveScale();
     /// q_offset, or Skv - Sq when absent.
     int64_t getEffectiveQOffset();
+    /// window_left / window_right, or -1 when the window is at least
+    /// |q_offset| + Sq + Skv: such a window hides no key, and dropping it
+    /// keeps position arithmetic within int64.
+    int64_t getEffectiveWindowLeft();
+    int64_t getEffectiveWindowRight();
   }];
 }
 
