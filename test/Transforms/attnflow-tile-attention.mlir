@@ -5,7 +5,7 @@
 // RUN: not attnflow-opt %s --split-input-file --attnflow-tile-attention="head-tile=3" 2>&1 | FileCheck %s --check-prefix=HEADS
 
 // BAD: error: attnflow-tile-attention expects query-tile >= 1 and head-tile >= 1, got 0 and 1
-// HEADS: error: 'attnflow.attention' op expects a query-head tile of 1 or a multiple of Hq / Hkv = 2
+// HEADS: error: attnflow-tile-attention: head-tile = 3 must be 1 or a multiple of Hq / Hkv = 2 that divides Hq = 4
 
 // Causal Llama-style block: tiles of 64 query rows of one head run in an
 // scf.forall; each visits keys [0, min(Skv, p_last + 1)) only (no block above

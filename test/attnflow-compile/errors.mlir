@@ -13,6 +13,8 @@
 // RUN: not attnflow-compile %s --emit=obj --mcpu=no-such-cpu -o %t.o 2>&1 | FileCheck %s --check-prefix=MCPU
 // MCPU: attnflow-compile: error: unknown --mcpu=no-such-cpu for {{.*}} (llc -mcpu=help lists the CPUs)
 // MCPU-NOT: not a recognized processor
+// RUN: not attnflow-compile %s --emit=obj --mcpu=i386 -o %t.o 2>&1 | FileCheck %s --check-prefix=MCPU32
+// MCPU32: attnflow-compile: error: --mcpu=i386 cannot run 64-bit code
 // RUN: not attnflow-compile %t.nothere.mlir --emit=obj -o %t.o 2>&1 | FileCheck %s --check-prefix=NOFILE
 // NOFILE: attnflow-compile: error: cannot open input file '{{.*}}nothere.mlir': No such file or directory
 // RUN: not attnflow-compile %s --emit=obj -o %t.missing/x.o 2>&1 | FileCheck %s --check-prefix=NODIR

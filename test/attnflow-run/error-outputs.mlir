@@ -10,6 +10,7 @@
 // MANY: attnflow-run: error: 'main' returns 2 results but 3 --output files were given
 // RUN: not attnflow-run %s --input=%t.dir/x.npy --output=%t.dir/a.npy --output=%t.dir/a.npy 2>&1 | FileCheck %s --check-prefix=TWICE
 // TWICE: attnflow-run: error: --output {{.*}}a.npy is given twice
+// RUN: not attnflow-run %s --input=%t.dir/x.npy --output=%t.dir/a.npy --output=%t.dir/./a.npy 2>&1 | FileCheck %s --check-prefix=TWICE
 // RUN: not attnflow-run %s --input=%t.dir/x.npy --output=%t.dir/a.npy --output=%t.dir/missing/b.npy 2>&1 | FileCheck %s --check-prefix=NODIR
 // NODIR: attnflow-run: error: cannot write {{.*}}missing/b.npy: directory {{.*}}missing does not exist
 // RUN: not attnflow-run %s --input=%t.dir/x.npy --output=%t.dir/a.npy --output=%t.dir 2>&1 | FileCheck %s --check-prefix=ISDIR
@@ -23,6 +24,13 @@
 // RUN: %python %S/Inputs/npytool.py print %t.dir/keep.npy | FileCheck %s --check-prefix=KEPT
 // KEPT: int64 (1,)
 // KEPT-NEXT: [42]
+//
+// ... and when a later output cannot be written after the run (no file can
+// be created in /proc), the earlier one is not replaced or removed either.
+// RUN: not attnflow-run %s --input=%t.dir/x.npy --output=%t.dir/keep.npy --output=/proc/attnflow-no.npy 2>&1 | FileCheck %s --check-prefix=LATE
+// LATE: attnflow-run: error: result 1: {{.*}}/proc
+// RUN: %python %S/Inputs/npytool.py print %t.dir/keep.npy | FileCheck %s --check-prefix=KEPT
+// RUN: %python %S/Inputs/npytool.py absent %t.dir/keep.npy.attnflow-partial
 //
 // Outputs may overwrite inputs: they are written after the run.
 // RUN: attnflow-run %s --input=%t.dir/x.npy --output=%t.dir/x.npy --output=%t.dir/y.npy

@@ -112,6 +112,15 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(std::string cpu,
               " (llc -mcpu=help lists the CPUs)";
       return nullptr;
     }
+    // 32-bit-only x86 CPUs are valid names but abort 64-bit code generation.
+    std::unique_ptr<llvm::MCSubtargetInfo> cpuInfo(
+        llvmTarget->createMCSubtargetInfo(triple, cpu, ""));
+    if (triple.isX86() && triple.isArch64Bit() &&
+        !cpuInfo->checkFeatures("+64bit")) {
+      error = "--mcpu=" + cpu + " cannot run 64-bit code (" + triple.str() +
+              ")";
+      return nullptr;
+    }
   } else {
     cpu = llvm::sys::getHostCPUName().str();
     llvm::SubtargetFeatures featureSet;

@@ -44,6 +44,8 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
@@ -52,6 +54,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -483,6 +486,17 @@ int main(int argc, char **argv) {
              "f16, bf16, i64, i32 and i1");
         return false;
       }
+      // Sizes are computed in int64 / size_t: reject shapes whose byte size
+      // does not fit instead of allocating a wrapped-around size.
+      uint64_t bytes = spec.elementBytes();
+      for (int64_t d : spec.shape) {
+        if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) ||
+            bytes > (uint64_t(1) << 62)) {
+          fail(what + " " + llvm::Twine(i) + " of '" + entryName + "' (" +
+               typeToString(type) + ") is too large to allocate");
+          return false;
+        }
+      }
       specs.push_back(std::move(spec));
     }
     return true;
@@ -506,9 +520,16 @@ int main(int argc, char **argv) {
                 plural(resultSpecs.size(), "result") + " but " +
                 plural(outputFiles.size(), "--output file") + " " +
                 (outputFiles.size() == 1 ? "was" : "were") + " given");
-  for (const std::string &path : outputFiles)
+  std::set<std::string> outputPaths;
+  for (const std::string &path : outputFiles) {
     if (failed(mlir::attnflow::checkOutputPath(path, errorMessage)))
       return fail(errorMessage);
+    SmallString<256> absolute(path);
+    if (llvm::sys::fs::make_absolute(absolute) ||
+        (llvm::sys::path::remove_dots(absolute, /*remove_dot_dot=*/true),
+         !outputPaths.insert(absolute.str().str()).second))
+      return fail("--output " + path + " is given twice");
+  }
 
   // Arguments: read (and check) or generate them.
   std::vector<ArgumentBuffer> argBuffers(argSpecs.size());
@@ -618,11 +639,11 @@ int main(int argc, char **argv) {
   // Run: once, or warm-up + timed repetitions. Results of all but the last
   // run are freed right away.
   auto invoke = *function;
-  int timedRuns = repeat.getNumOccurrences() ? static_cast<int>(repeat) : 0;
-  int warmupRuns = timedRuns ? static_cast<int>(warmup) : 0;
+  int64_t timedRuns = repeat.getNumOccurrences() ? int64_t(repeat) : 0;
+  int64_t warmupRuns = timedRuns ? int64_t(warmup) : 0;
   std::vector<double> timesMs;
-  int totalRuns = timedRuns ? warmupRuns + timedRuns : 1;
-  for (int run = 0; run < totalRuns; ++run) {
+  int64_t totalRuns = timedRuns ? warmupRuns + timedRuns : 1;
+  for (int64_t run = 0; run < totalRuns; ++run) {
     auto start = std::chrono::steady_clock::now();
     invoke(packed.data());
     auto stop = std::chrono::steady_clock::now();
@@ -652,19 +673,36 @@ int main(int argc, char **argv) {
     size_t n = sorted.size();
     double median =
         n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-    llvm::outs() << llvm::format("min %.6f ms, median %.6f ms over %d run%s\n",
-                                 sorted.front(), median, timedRuns,
+    llvm::outs() << llvm::format("min %.6f ms, median %.6f ms over %lld run%s\n",
+                                 sorted.front(), median,
+                                 static_cast<long long>(timedRuns),
                                  timedRuns == 1 ? "" : "s");
     llvm::outs().flush();
   }
 
-  // Write the outputs (each via a temporary file and a rename); on a failure
-  // remove the ones written so far.
+  // Stage every output next to its destination first and move them into
+  // place only when all were written: a failure leaves no new file and never
+  // removes a file that existed before.
+  std::vector<std::string> staged;
+  auto dropStaged = [&] {
+    for (const std::string &path : staged)
+      ::unlink(path.c_str());
+  };
   for (size_t i = 0; i < outputFiles.size(); ++i) {
-    if (!npy::writeNpy(outputFiles[i], results[i], errorMessage)) {
-      for (size_t j = 0; j < i; ++j)
-        ::unlink(outputFiles[j].c_str());
+    std::string stage = outputFiles[i] + ".attnflow-partial";
+    if (!npy::writeNpy(stage, results[i], errorMessage)) {
+      dropStaged();
       return fail("result " + llvm::Twine(i) + ": " + errorMessage);
+    }
+    staged.push_back(stage);
+  }
+  for (size_t i = 0; i < outputFiles.size(); ++i) {
+    if (::rename(staged[i].c_str(), outputFiles[i].c_str()) != 0) {
+      std::string reason = std::strerror(errno);
+      staged.erase(staged.begin(), staged.begin() + i);
+      dropStaged();
+      return fail("result " + llvm::Twine(i) + ": cannot write " +
+                  outputFiles[i] + ": " + reason);
     }
   }
   return 0;

@@ -539,3 +539,67 @@ func.func @attention_empty_head_dim(%q: tensor<1x2x4x0xf32>, %v: tensor<1x2x4x8x
   %0 = attnflow.attention %q, %q, %v : tensor<1x2x4x0xf32>, tensor<1x2x4x0xf32>, tensor<1x2x4x8xf32> -> tensor<1x2x4x8xf32>
   return %0 : tensor<1x2x4x8xf32>
 }
+
+// -----
+
+func.func @attention_scale_f32_range(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{expects a scale representable in f32 for 'f32' inputs, got 1.000000e+39}}
+  %0 = attnflow.attention %q, %q, %q {scale = 1.0e+39 : f64} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
+  return %0 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @attention_softcap_f32_range(%q: tensor<1x1x4x8xf16>) -> tensor<1x1x4x8xf16> {
+  // expected-error @+1 {{expects a logit_softcap representable in f32 for 'f16' inputs, got 1.000000e+300}}
+  %0 = attnflow.attention %q, %q, %q {logit_softcap = 1.0e+300 : f64} : tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16>, tensor<1x1x4x8xf16> -> tensor<1x1x4x8xf16>
+  return %0 : tensor<1x1x4x8xf16>
+}
+
+// -----
+
+func.func @attention_alibi_range(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
+  // expected-error @+1 {{expects finite alibi_slopes representable in the compute type, got 1.000000e+39}}
+  %0 = attnflow.attention %q, %q, %q {alibi_slopes = array<f64: 1.0e+39>} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>
+  return %0 : tensor<1x1x4x8xf32>
+}
+
+// -----
+
+func.func @rope_mrope_overflow(%x: tensor<1x2x8x16xf32>, %pos: tensor<3x8xi64>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects mrope_section to sum to rotary_dim / 2 = 8, got a sum beyond int64}}
+  %0 = attnflow.rope %x, %pos {mrope_section = array<i64: 9223372036854775807, 9223372036854775807, 4>} : tensor<1x2x8x16xf32>, tensor<3x8xi64> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @online_max_type(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x9x8xf32>, %acc: tensor<1x4x16x8xf32>, %m: tensor<1x4x16xf64>, %i: index) {
+  // expected-error @+1 {{expects max and sum of element type 'f32', got 'f64'}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> into tensor<1x4x16x8xf32>, tensor<1x4x16xf64>
+  return
+}
+
+// -----
+
+func.func @online_bias_rank(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x9x8xf32>, %bias: tensor<16x9xf32>, %acc: tensor<1x4x16x8xf32>, %m: tensor<1x4x16xf32>, %i: index) {
+  // expected-error @+1 {{expects 'bias' of rank 4 ([B|1, Hq|1, Sq, Skv]), got 'tensor<16x9xf32>'}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k, %bias at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32>, tensor<16x9xf32> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @online_bias_broadcast(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x9x8xf32>, %bias: tensor<3x5x16x9xf32>, %acc: tensor<1x4x16x8xf32>, %m: tensor<1x4x16xf32>, %i: index) {
+  // expected-error @+1 {{expects 'bias' dimensions 0 and 1 to be 1 or those of q 'tensor<1x4x16x8xf32>', got 'tensor<3x5x16x9xf32>'}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k, %bias at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64} : tensor<1x4x16x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32>, tensor<3x5x16x9xf32> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @online_window(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x9x8xf32>, %acc: tensor<1x4x16x8xf32>, %m: tensor<1x4x16xf32>, %i: index) {
+  // expected-error @+1 {{expects window_left, window_right >= -1 and num_sink_tokens >= 0}}
+  %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64, window_left = -5 : i64} : tensor<1x4x16x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
+  return
+}

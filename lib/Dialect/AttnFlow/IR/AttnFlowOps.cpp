@@ -11,6 +11,7 @@
 #include "mlir/IR/OpImplementation.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::attnflow;
@@ -94,7 +95,10 @@ LogicalResult RopeOp::verify() {
         return emitOpError() << "expects every mrope_section entry to be > 0, "
                                 "got "
                              << section;
-      sum += section;
+      if (__builtin_add_overflow(sum, section, &sum))
+        return emitOpError() << "expects mrope_section to sum to rotary_dim / "
+                                "2 = "
+                             << rotaryDim / 2 << ", got a sum beyond int64";
     }
     if (sum != rotaryDim / 2)
       return emitOpError() << "expects mrope_section to sum to rotary_dim / 2 "
@@ -228,10 +232,19 @@ LogicalResult AttentionOp::verify() {
       return failure();
   }
 
+  // Non-f64 inputs are computed in f32: attributes must be f32 numbers.
+  double limit = elementType.isF64() ? std::numeric_limits<double>::max()
+                                     : std::numeric_limits<float>::max();
+  auto inRange = [&](double value) {
+    return std::isfinite(value) && std::abs(value) <= limit;
+  };
   if (getScale()) {
     double scale = getScale()->convertToDouble();
     if (!std::isfinite(scale))
       return emitOpError() << "expects a finite scale, got " << scale;
+    if (!inRange(scale))
+      return emitOpError() << "expects a scale representable in f32 for "
+                           << elementType << " inputs, got " << scale;
   }
   // I64Attr getters return uint64_t; the window and sink values are signed.
   int64_t windowLeft = getWindowLeft(), windowRight = getWindowRight();
@@ -256,10 +269,18 @@ LogicalResult AttentionOp::verify() {
   if (!(softcap >= 0.0) || !std::isfinite(softcap))
     return emitOpError() << "expects logit_softcap >= 0 (0 = off), got "
                          << softcap;
+  if (!inRange(softcap))
+    return emitOpError() << "expects a logit_softcap representable in f32 for "
+                         << elementType << " inputs, got " << softcap;
   if (std::optional<ArrayRef<double>> slopes = getAlibiSlopes()) {
     if (static_cast<int64_t>(slopes->size()) != numHeads)
       return emitOpError() << "expects alibi_slopes of length Hq = " << numHeads
                            << ", got " << slopes->size();
+    for (double slope : *slopes)
+      if (!inRange(slope))
+        return emitOpError() << "expects finite alibi_slopes representable in "
+                                "the compute type, got "
+                             << slope;
   }
   int64_t lognLen = getLognTrainLen();
   if (lognLen < 0 || lognLen == 1)
@@ -328,6 +349,33 @@ LogicalResult OnlineAttentionOp::verify() {
       (k[1] == 0 || q[1] % k[1] != 0))
     return emitOpError() << "expects the query heads " << q[1]
                          << " to be a multiple of the kv heads " << k[1];
+  if (getMax().getType().getElementType() != accType)
+    return emitOpError() << "expects max and sum of element type " << accType
+                         << ", got " << getMax().getType().getElementType();
+  if (Value bias = getBias()) {
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (biasType.getRank() != 4)
+      return emitOpError() << "expects 'bias' of rank 4 ([B|1, Hq|1, Sq, "
+                              "Skv]), got "
+                           << biasType;
+    ArrayRef<int64_t> b = biasType.getShape();
+    auto broadcasts = [](int64_t size, int64_t full) {
+      return size == 1 || ShapedType::isDynamic(size) ||
+             ShapedType::isDynamic(full) || size == full;
+    };
+    if (!broadcasts(b[0], q[0]) || !broadcasts(b[1], q[1]))
+      return emitOpError() << "expects 'bias' dimensions 0 and 1 to be 1 or "
+                              "those of q "
+                           << getQ().getType() << ", got " << biasType;
+    if (failed(agree(b[2], q[2], "query rows of bias and q")) ||
+        failed(agree(b[3], k[2], "keys of bias and k")))
+      return failure();
+  }
+  if (static_cast<int64_t>(getWindowLeft()) < -1 ||
+      static_cast<int64_t>(getWindowRight()) < -1 ||
+      static_cast<int64_t>(getNumSinkTokens()) < 0)
+    return emitOpError() << "expects window_left, window_right >= -1 and "
+                            "num_sink_tokens >= 0";
   return success();
 }
 

@@ -33,6 +33,16 @@ struct TileAttentionPass
 
     IRRewriter rewriter(&getContext());
     for (AttentionOp op : attentions) {
+      // A head tile must cover whole GQA groups and divide Hq, so that every
+      // tile reads whole kv heads and all tiles have one shape.
+      int64_t numHeads = op.getQ().getType().getDimSize(1);
+      int64_t group = numHeads / op.getK().getType().getDimSize(1);
+      if (heads != 1 && (heads % group != 0 || numHeads % heads != 0)) {
+        op.emitError() << "attnflow-tile-attention: head-tile = " << heads
+                       << " must be 1 or a multiple of Hq / Hkv = " << group
+                       << " that divides Hq = " << numHeads;
+        return signalPassFailure();
+      }
       scf::SCFTilingOptions tiling;
       tiling.setTileSizes({rewriter.getIndexAttr(1),
                            rewriter.getIndexAttr(heads),
