@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Creates the benchmark's virtual environment (benchmarks/.venv) with the
-# baseline packages from the package index. The venv sees Debian's numpy
-# (--system-site-packages) so that AttnFlow's Python package and the baselines
-# share one numpy. Idempotent: a second run with the same package list returns
-# at once. A package that fails to install is recorded in .venv/install-status
+# baseline packages from the package index. The venv sees Debian's packages
+# (--system-site-packages); pip adds a newer numpy there when the wheels need
+# one (they do today), and the harness, AttnFlow's Python package included,
+# then uses that one. Idempotent: a second run with the same package list
+# returns at once. A package that fails to install is recorded in .venv/install-status
 # (one "NAME ok|failed: REASON" line each) for the harness to report as
 # missing; it never makes this script fail.
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="${ATTNFLOW_BENCH_VENV:-$HERE/.venv}"
-PACKAGES=(onnx onnxruntime iree-base-compiler iree-base-runtime matplotlib ml_dtypes)
+PACKAGES=(onnx onnxruntime iree-base-compiler iree-base-runtime matplotlib)
 STAMP="$VENV/install-status"
 WANTED="packages: ${PACKAGES[*]}"
 

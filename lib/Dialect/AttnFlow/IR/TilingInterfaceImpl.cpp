@@ -43,6 +43,17 @@ static Value extractSlice(OpBuilder &b, Location loc, Value source,
                                         strides);
 }
 
+/// The result tile of a [B, H, S] domain tile: whole head dims of `headDim`.
+static void wholeHeadDimTile(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
+                             ArrayRef<OpFoldResult> sizes, int64_t headDim,
+                             SmallVector<OpFoldResult> &resultOffsets,
+                             SmallVector<OpFoldResult> &resultSizes) {
+  resultOffsets.assign(offsets.begin(), offsets.end());
+  resultSizes.assign(sizes.begin(), sizes.end());
+  resultOffsets.push_back(b.getIndexAttr(0));
+  resultSizes.push_back(b.getIndexAttr(headDim));
+}
+
 //===----------------------------------------------------------------------===//
 // RopeOp
 //===----------------------------------------------------------------------===//
@@ -95,10 +106,8 @@ LogicalResult RopeOp::getResultTilePosition(
     OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
     ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
     SmallVector<OpFoldResult> &resultSizes) {
-  resultOffsets.assign(offsets.begin(), offsets.end());
-  resultSizes.assign(sizes.begin(), sizes.end());
-  resultOffsets.push_back(b.getIndexAttr(0));
-  resultSizes.push_back(b.getIndexAttr(getX().getType().getDimSize(3)));
+  wholeHeadDimTile(b, offsets, sizes, getX().getType().getDimSize(3),
+                   resultOffsets, resultSizes);
   return success();
 }
 
@@ -305,9 +314,7 @@ LogicalResult AttentionOp::getResultTilePosition(
     OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
     ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
     SmallVector<OpFoldResult> &resultSizes) {
-  resultOffsets.assign(offsets.begin(), offsets.end());
-  resultSizes.assign(sizes.begin(), sizes.end());
-  resultOffsets.push_back(b.getIndexAttr(0));
-  resultSizes.push_back(b.getIndexAttr(getV().getType().getDimSize(3)));
+  wholeHeadDimTile(b, offsets, sizes, getV().getType().getDimSize(3),
+                   resultOffsets, resultSizes);
   return success();
 }
