@@ -57,7 +57,7 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // tile's Q^T out of its key loop. The rest takes the generic decomposition.
   ConvertAttnFlowToVectorPassOptions vectorOptions;
   vectorOptions.vectorWidth =
-      options.vectorWidth > 0 ? options.vectorWidth : hostF32Lanes();
+      options.vectorWidth != 0 ? options.vectorWidth : hostF32Lanes();
   pm.addPass(createConvertAttnFlowToVectorPass(vectorOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLoopInvariantCodeMotionPass());

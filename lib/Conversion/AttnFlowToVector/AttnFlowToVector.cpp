@@ -437,10 +437,16 @@ struct ConvertAttnFlowToVectorPass
 
   void runOnOperation() override {
     if (vectorWidth < 1) {
-      getOperation()->emitError()
-          << "convert-attnflow-to-vector expects vector-width >= 1, got "
-          << static_cast<int64_t>(vectorWidth);
-      return signalPassFailure();
+      // Reported at the first op it would apply to, like a tiling option.
+      WalkResult found = getOperation()->walk([&](OnlineAttentionOp op) {
+        op.emitError()
+            << "convert-attnflow-to-vector expects vector-width >= 1, got "
+            << static_cast<int64_t>(vectorWidth);
+        return WalkResult::interrupt();
+      });
+      if (found.wasInterrupted())
+        signalPassFailure();
+      return;
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<OnlineAttentionToVector>(&getContext(), vectorWidth);

@@ -1,5 +1,7 @@
 // RUN: attnflow-opt %s --split-input-file --convert-attnflow-to-vector --canonicalize | FileCheck %s
 // RUN: attnflow-opt %s --split-input-file --convert-attnflow-to-vector="vector-width=8" --canonicalize | FileCheck %s --check-prefix=W8
+// RUN: not attnflow-opt %s --split-input-file --convert-attnflow-to-vector="vector-width=0" 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: convert-attnflow-to-vector expects vector-width >= 1, got 0
 
 // A full 64 x 64 block of one head: Q^T is built once (linalg.transpose, to be
 // hoisted out of the key loop); S^T = K Q^T accumulates 8 key rows x 32 query
