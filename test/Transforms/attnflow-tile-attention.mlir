@@ -4,7 +4,7 @@
 
 // RUN: not attnflow-opt %s --split-input-file --attnflow-tile-attention="head-tile=3" 2>&1 | FileCheck %s --check-prefix=HEADS
 
-// BAD: error: attnflow-tile-attention expects query-tile >= 1 and head-tile >= 1, got 0 and 1
+// BAD: error: attnflow-tile-attention expects query-tile >= 1 and head-tile >= 0, got 0 and 0
 // HEADS: error: attnflow-tile-attention: head-tile = 3 must be 1 or a multiple of Hq / Hkv = 2 that divides Hq = 4
 
 // Causal Llama-style block: tiles of 64 query rows of one head run in an
@@ -87,4 +87,16 @@ func.func @window_sinks(%q: tensor<1x2x300x64xf32>, %k: tensor<1x2x300x64xf32>, 
 func.func @gqa_group_tile(%q: tensor<1x4x32x8xf32>, %k: tensor<1x2x160x8xf32>, %v: tensor<1x2x160x8xf32>) -> tensor<1x4x32x8xf32> {
   %o = attnflow.attention %q, %k, %v : tensor<1x4x32x8xf32>, tensor<1x2x160x8xf32>, tensor<1x2x160x8xf32> -> tensor<1x4x32x8xf32>
   return %o : tensor<1x4x32x8xf32>
+}
+
+// -----
+
+// Decode (Sq = 1 <= 16): by default a tile holds a whole GQA group (here 2
+// query heads over one kv head), so the group's heads share the key reads.
+// CHECK-LABEL: func @decode_group
+// CHECK:         scf.forall (%[[H:.*]]) = (0) to (4) step (2)
+// CHECK:           attnflow.online_attention {{.*}} at(%{{.*}}, %{{.*}}, %[[H]]) {{.*}} : tensor<1x2x?x64xf32>, tensor<1x1x?x64xf32>, tensor<1x1x?x64xf32> into tensor<1x2x?x64xf32>, tensor<1x2x?xf32>
+func.func @decode_group(%q: tensor<1x4x1x64xf32>, %k: tensor<1x2x300x64xf32>, %v: tensor<1x2x300x64xf32>) -> tensor<1x4x1x64xf32> {
+  %o = attnflow.attention %q, %k, %v {causal = true} : tensor<1x4x1x64xf32>, tensor<1x2x300x64xf32>, tensor<1x2x300x64xf32> -> tensor<1x4x1x64xf32>
+  return %o : tensor<1x4x1x64xf32>
 }

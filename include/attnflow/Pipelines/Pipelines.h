@@ -22,9 +22,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(64)};
   PassOptions::Option<int64_t> headTile{
       *this, "head-tile",
-      llvm::cl::desc("Query heads per attention tile: 1 (default) or a "
-                     "multiple of Hq / Hkv"),
-      llvm::cl::init(1)};
+      llvm::cl::desc("Query heads per attention tile: 1 or a multiple of "
+                     "Hq / Hkv dividing Hq; 0 (default) = one GQA group when "
+                     "Sq <= 16, else 1"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
       llvm::cl::desc("f32 lanes per vector in attention kernels (>= 1); 0 = the "

@@ -73,9 +73,16 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
     FloatType f32 = rewriter.getF32Type();
     if (op.getBias() || op.getAcc().getType().getElementType() != f32)
       return rewriter.notifyMatchFailure(op, "bias or f64: generic path");
-    for (auto type : {qType, kType, vType})
+    // One batch and one kv head; the query heads of a GQA group (decode
+    // tiles) are folded into the rows of the block.
+    int64_t group = qType.getDimSize(1);
+    if (qType.getDimSize(0) != 1 || ShapedType::isDynamic(group))
+      return rewriter.notifyMatchFailure(op, "one batch, static heads");
+    for (auto type : {kType, vType})
       if (type.getDimSize(0) != 1 || type.getDimSize(1) != 1)
-        return rewriter.notifyMatchFailure(op, "one batch and head per block");
+        return rewriter.notifyMatchFailure(op, "one kv head per block");
+    if (group > 1 && op.getAlibiSlopes())
+      return rewriter.notifyMatchFailure(op, "ALiBi slopes differ per head");
     int64_t headDim = qType.getDimSize(3), headDimV = vType.getDimSize(3);
     int64_t cols = 2 * width;
     if (ShapedType::isDynamic(headDim) || ShapedType::isDynamic(headDimV) ||
@@ -85,7 +92,7 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
     std::optional<int64_t> keyBound = upperBound(op.getK(), 2);
     if (!rowBound || !keyBound)
       return rewriter.notifyMatchFailure(op, "unbounded block extents");
-    int64_t rowCap = llvm::divideCeil(*rowBound, cols) * cols;
+    int64_t rowCap = llvm::divideCeil(group * *rowBound, cols) * cols;
     int64_t keyCap = llvm::divideCeil(*keyBound, kTileRows) * kTileRows;
 
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
@@ -116,7 +123,7 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
     };
     double negInf = -std::numeric_limits<double>::infinity();
 
-    // Rank-reduced 2-D / 1-D views of the block.
+    // 2-D / 1-D views of the block: keys, and rows = (query head, query row).
     Value oneIdx = cIdx(1);
     // Extents as attributes when constant, so that types stay static.
     auto extent = [&](Value value, int64_t dim) -> OpFoldResult {
@@ -125,9 +132,10 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
         return b.getIndexAttr(*constant);
       return size;
     };
-    OpFoldResult rowsOfr = extent(op.getQ(), 2);
     OpFoldResult keysOfr = extent(op.getK(), 2);
-    Value rows = getValueOrCreateConstantIndexOp(b, b.getLoc(), rowsOfr);
+    Value rowsPerHead =
+        getValueOrCreateConstantIndexOp(b, b.getLoc(), extent(op.getQ(), 2));
+    Value rows = arith::MulIOp::create(b, rowsPerHead, cIdx(group));
     Value keys = getValueOrCreateConstantIndexOp(b, b.getLoc(), keysOfr);
     auto view = [&](Value source, ArrayRef<OpFoldResult> tail) -> Value {
       auto type = cast<RankedTensorType>(source.getType());
@@ -146,14 +154,20 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
     };
     Value k = view(op.getK(), {keysOfr, b.getIndexAttr(headDim)});
     Value v = view(op.getV(), {keysOfr, b.getIndexAttr(headDimV)});
-    // The running state may carry a dynamic row count where q's is static.
+    // [1, G, R, ...] -> [G * R, ...].
+    auto foldRows = [&](OpBuilder &fb, Value value) -> Value {
+      int64_t rank = cast<RankedTensorType>(value.getType()).getRank();
+      SmallVector<ReassociationIndices> reassociation = {{0, 1, 2}};
+      if (rank == 4)
+        reassociation.push_back({3});
+      return tensor::CollapseShapeOp::create(fb, value.getLoc(), value,
+                                             reassociation);
+    };
     auto rowsOf = [&](Value value) { return extent(value, 2); };
-    Value acc = view(op.getAcc(), {rowsOf(op.getAcc()),
-                                   b.getIndexAttr(headDimV)});
-    Value maxIn = view(op.getMax(), {rowsOf(op.getMax())});
-    Value sumIn = view(op.getSum(), {rowsOf(op.getSum())});
+    Value acc = foldRows(b, op.getAcc());
+    Value maxIn = foldRows(b, op.getMax());
+    Value sumIn = foldRows(b, op.getSum());
 
-    // Q^T [D, rows]: loop-invariant in the key loop, so LICM hoists it.
     // Q^T [D, rows] is built once per query tile: right after q's
     // definition, outside the key loops and the interior / boundary split of
     // each block (CSE merges the copies of the two branches).
@@ -167,19 +181,10 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
         rewriter.setInsertionPointToStart(
             cast<BlockArgument>(qTile).getOwner());
       ImplicitLocOpBuilder tb(op.getLoc(), rewriter);
-      OpFoldResult qRows = tensor::getMixedSize(tb, tb.getLoc(), qTile, 2);
+      Value qView = foldRows(tb, qTile);
+      OpFoldResult qRows = tensor::getMixedSize(tb, tb.getLoc(), qView, 0);
       if (std::optional<int64_t> constant = getConstantIntValue(qRows))
         qRows = tb.getIndexAttr(*constant);
-      SmallVector<int64_t> shape = {
-          getConstantIntValue(qRows).value_or(ShapedType::kDynamic), headDim};
-      Value qView = tensor::ExtractSliceOp::create(
-          tb, RankedTensorType::get(shape, elementType), qTile,
-          ArrayRef<OpFoldResult>{tb.getIndexAttr(0), tb.getIndexAttr(0),
-                                 tb.getIndexAttr(0), tb.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{tb.getIndexAttr(1), tb.getIndexAttr(1), qRows,
-                                 tb.getIndexAttr(headDim)},
-          ArrayRef<OpFoldResult>{tb.getIndexAttr(1), tb.getIndexAttr(1),
-                                 tb.getIndexAttr(1), tb.getIndexAttr(1)});
       Value qTInit = tensor::EmptyOp::create(
           tb, ArrayRef<OpFoldResult>{tb.getIndexAttr(headDim), qRows},
           elementType);
@@ -257,11 +262,20 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
           // written, from the iterated tensors (no copy on bufferization).
           Value oldMax = readVec(nb, maxIt, {i0}, padOf(nb, maxIn, negInf),
                                  false);
-          // p = q_position + i for every lane.
-          Value base = arith::AddIOp::create(
-              nb, qPos, arith::IndexCastOp::create(nb, i64, i0));
+          // p = q_position + i for every lane; lane row r is query row
+          // r mod R of head r / R.
+          Value r = arith::AddIOp::create(
+              nb,
+              vector::BroadcastOp::create(
+                  nb, vecI, arith::IndexCastOp::create(nb, i64, i0)),
+              laneI64);
+          if (group > 1)
+            r = arith::RemUIOp::create(
+                nb, r,
+                vector::BroadcastOp::create(
+                    nb, vecI, arith::IndexCastOp::create(nb, i64, rowsPerHead)));
           Value p = arith::AddIOp::create(
-              nb, vector::BroadcastOp::create(nb, vecI, base), laneI64);
+              nb, vector::BroadcastOp::create(nb, vecI, qPos), r);
           // g(p) depends on the query lanes only: once per lane group.
           Value lognFactor;
           if (int64_t lognLen = op.getLognTrainLen(); lognLen > 0)
@@ -403,8 +417,8 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
     auto expand = [&](Value value, Value like) -> Value {
       auto likeType = cast<RankedTensorType>(like.getType());
       SmallVector<ReassociationIndices> reassociation = {{0, 1, 2}};
-      SmallVector<OpFoldResult> shape = {b.getIndexAttr(1), b.getIndexAttr(1),
-                                         rowsOf(like)};
+      SmallVector<OpFoldResult> shape = {b.getIndexAttr(1),
+                                         b.getIndexAttr(group), rowsOf(like)};
       if (likeType.getRank() == 4) {
         reassociation.push_back({3});
         shape.push_back(b.getIndexAttr(likeType.getDimSize(3)));
@@ -413,6 +427,15 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
       for (OpFoldResult size : shape)
         staticShape.push_back(
             getConstantIntValue(size).value_or(ShapedType::kDynamic));
+      // The folded rows are static when the extents fold to constants.
+      auto valueType = cast<RankedTensorType>(value.getType());
+      SmallVector<int64_t> foldedShape(valueType.getShape());
+      foldedShape[0] = ShapedType::isDynamic(staticShape[2])
+                           ? ShapedType::kDynamic
+                           : staticShape[1] * staticShape[2];
+      auto foldedType = valueType.clone(foldedShape);
+      if (foldedType != valueType)
+        value = tensor::CastOp::create(b, foldedType, value);
       Value expanded = tensor::ExpandShapeOp::create(
           b, RankedTensorType::get(staticShape, likeType.getElementType()),
           value, reassociation, shape);

@@ -22,21 +22,26 @@ struct TileAttentionPass
   void runOnOperation() override {
     SmallVector<AttentionOp> attentions;
     getOperation()->walk([&](AttentionOp op) { attentions.push_back(op); });
-    int64_t rows = queryTile, heads = headTile;
-    if (!attentions.empty() && (rows < 1 || heads < 1)) {
+    int64_t rows = queryTile;
+    if (!attentions.empty() && (rows < 1 || headTile < 0)) {
       attentions.front().emitError()
           << "attnflow-tile-attention expects query-tile >= 1 and "
-             "head-tile >= 1, got "
-          << rows << " and " << heads;
+             "head-tile >= 0, got "
+          << rows << " and " << static_cast<int64_t>(headTile);
       return signalPassFailure();
     }
 
     IRRewriter rewriter(&getContext());
     for (AttentionOp op : attentions) {
-      // A head tile must cover whole GQA groups and divide Hq, so that every
-      // tile reads whole kv heads and all tiles have one shape.
       int64_t numHeads = op.getQ().getType().getDimSize(1);
       int64_t group = numHeads / op.getK().getType().getDimSize(1);
+      // Few query rows (decode) underfill the kernels' lanes: let a GQA
+      // group's heads share each tile and its key reads instead.
+      int64_t heads = headTile;
+      if (heads == 0)
+        heads = op.getQ().getType().getDimSize(2) <= 16 ? group : 1;
+      // A head tile must cover whole GQA groups and divide Hq, so that every
+      // tile reads whole kv heads and all tiles have one shape.
       if (heads != 1 && (heads % group != 0 || numHeads % heads != 0)) {
         op.emitError() << "attnflow-tile-attention: head-tile = " << heads
                        << " must be 1 or a multiple of Hq / Hkv = " << group

@@ -22,8 +22,10 @@ def TileAttentionPass : Pass<"attnflow-tile-attention"> {
   let options = [
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"64",
            "query rows per tile">,
-    Option<"headTile", "head-tile", "int64_t", /*default=*/"1",
-           "query heads per tile (1 or a multiple of Hq / Hkv)">
+    Option<"headTile", "head-tile", "int64_t", /*default=*/"0",
+           "query heads per tile: 1 or a multiple of Hq / Hkv dividing Hq; "
+           "0 = one GQA group when Sq <= 16 (decode: the group shares its "
+           "key reads), else 1">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
