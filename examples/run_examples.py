@@ -30,11 +30,16 @@ LLAMA3_SCALING = {"kind": "llama3", "factor": 8.0, "original_max_position": 8192
                   "low_freq_factor": 1.0, "high_freq_factor": 4.0}
 
 
+def qkv(rng, hq, hkv, sq, skv, d):
+    """Seeded N(0, 1) float32 q [1,hq,sq,d], k and v [1,hkv,skv,d]."""
+    return (rng.standard_normal((1, hq, sq, d), dtype=np.float32),
+            rng.standard_normal((1, hkv, skv, d), dtype=np.float32),
+            rng.standard_normal((1, hkv, skv, d), dtype=np.float32))
+
+
 def llama31_8b_attention(rng):
     s = 512
-    q = rng.standard_normal((1, 32, s, 128), dtype=np.float32)
-    k = rng.standard_normal((1, 8, s, 128), dtype=np.float32)
-    v = rng.standard_normal((1, 8, s, 128), dtype=np.float32)
+    q, k, v = qkv(rng, 32, 8, s, s, 128)
     pos = np.arange(s, dtype=np.int64)
 
     def ref():
@@ -46,9 +51,7 @@ def llama31_8b_attention(rng):
 
 def gemma2_attention(rng):
     sq, skv = 64, 4608
-    q = rng.standard_normal((1, 8, sq, 256), dtype=np.float32)
-    k = rng.standard_normal((1, 4, skv, 256), dtype=np.float32)
-    v = rng.standard_normal((1, 4, skv, 256), dtype=np.float32)
+    q, k, v = qkv(rng, 8, 4, sq, skv, 256)
     q_pos = np.arange(skv - sq, skv, dtype=np.int64)
     k_pos = np.arange(skv, dtype=np.int64)
 
@@ -69,9 +72,7 @@ MISTRAL_ROWS = [(0, 64), (4064, 4128), (9000, 9064), (16320, 16384)]
 
 def mistral_7b_window(rng):
     s = 16384
-    q = rng.standard_normal((1, 32, s, 128), dtype=np.float32)
-    k = rng.standard_normal((1, 8, s, 128), dtype=np.float32)
-    v = rng.standard_normal((1, 8, s, 128), dtype=np.float32)
+    q, k, v = qkv(rng, 32, 8, s, s, 128)
     pos = np.arange(s, dtype=np.int64)
 
     def ref():
