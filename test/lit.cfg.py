@@ -35,3 +35,13 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Integration tests use numpy to write inputs and check outputs.
 config.environment["PYTHONPATH"] = os.path.join(config.attnflow_src_root, "python")
+
+# GPU code is assembled with ptxas where the CUDA toolkit has it (DESIGN.md §1);
+# without it those tests are reported unsupported, and lit says why.
+if config.ptxas and os.path.exists(config.ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", config.ptxas))
+else:
+    lit_config.note("ptxas not found: GPU assembly tests (REQUIRES: ptxas) are unsupported")
+if config.cuda_toolkit_found.upper() in ("TRUE", "ON", "1", "YES"):
+    config.available_features.add("cuda-runtime")

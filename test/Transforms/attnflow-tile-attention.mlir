@@ -60,9 +60,9 @@ func.func @causal_rope(%q: tensor<1x4x200x16xf32>, %k: tensor<1x2x200x16xf32>, %
 // CHECK:           %[[SHIFT:.*]] = arith.subi %[[I]], %[[C20]] : index
 // CHECK:           %[[LO0:.*]] = arith.maxsi %[[SHIFT]], %[[C0]] : index
 // CHECK:           %[[LO:.*]] = arith.minsi %[[LO0]], %{{.*}} : index
+// CHECK:           %[[BANDLO:.*]] = arith.maxsi %[[LO]], %[[C2]] : index
 // CHECK:           %[[SINKS:.*]]:3 = scf.if
 // CHECK:             attnflow.online_attention {{.*}} at(%[[I]], %[[C0]], %{{.*}})
-// CHECK:           %[[BANDLO:.*]] = arith.maxsi %[[LO]], %[[C2]] : index
 // CHECK:           scf.for %{{.*}} = %[[BANDLO]] to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[SINKS]]#0, %{{.*}} = %[[SINKS]]#1, %{{.*}} = %[[SINKS]]#2)
 // CHECK:             scf.if
 // CHECK:               attnflow.online_attention {{.*}} {scale = 1.250000e-01 : f64}

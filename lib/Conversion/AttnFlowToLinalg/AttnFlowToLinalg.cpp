@@ -474,6 +474,7 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     MLIRContext *ctx = op.getContext();
     Location loc = op.getLoc();
+    AttentionScoreAttrs scoreAttrs = AttentionScoreAttrs::get(op);
     auto qType = op.getQ().getType();
     auto kType = op.getK().getType();
     if (ShapedType::isDynamic(qType.getDimSize(1)) ||
@@ -551,7 +552,7 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
                 ct);
           }
           linalg::YieldOp::create(
-              nb, buildMaskedScore(nb, nb.getLoc(), op, args[0], p, jI, slope,
+              nb, buildMaskedScore(nb, nb.getLoc(), scoreAttrs, args[0], p, jI, slope,
                                    biasTerm, /*lognFactor=*/Value(),
                                    /*keyExists=*/Value()));
         });

@@ -71,6 +71,7 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
     auto kType = op.getK().getType();
     auto vType = op.getV().getType();
     FloatType f32 = rewriter.getF32Type();
+    AttentionScoreAttrs scoreAttrs = AttentionScoreAttrs::get(op);
     if (op.getBias() || op.getAcc().getType().getElementType() != f32)
       return rewriter.notifyMatchFailure(op, "bias or f64: generic path");
     // One batch and one kv head; the query heads of a GQA group (decode
@@ -314,7 +315,7 @@ struct OnlineAttentionToVector : OpRewritePattern<OnlineAttentionOp> {
                   Value exists = arith::CmpIOp::create(
                       kb, arith::CmpIPredicate::slt, jLocalI, keysI64);
                   Value s = buildMaskedScore(
-                      kb, kb.getLoc(), op, dots[t], p,
+                      kb, kb.getLoc(), scoreAttrs, dots[t], p,
                       vector::BroadcastOp::create(kb, vecI, j), slope,
                       /*bias=*/Value(), lognFactor, exists);
                   runningMax = arith::MaximumFOp::create(kb, runningMax, s);

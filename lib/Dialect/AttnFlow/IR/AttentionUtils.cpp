@@ -133,8 +133,56 @@ Value mlir::attnflow::buildLognFactor(OpBuilder &b, Location loc,
       b, loc, positive, arith::MaximumFOp::create(b, loc, ratio, one), one);
 }
 
+AttentionScoreAttrs AttentionScoreAttrs::get(AttentionOp op) {
+  return {op.getEffectiveScale(),
+          op.getCausal(),
+          op.getEffectiveWindowLeft(),
+          op.getEffectiveWindowRight(),
+          static_cast<int64_t>(op.getNumSinkTokens()),
+          op.getLogitSoftcap().convertToDouble(),
+          static_cast<int64_t>(op.getLognTrainLen())};
+}
+
+AttentionScoreAttrs AttentionScoreAttrs::get(OnlineAttentionOp op) {
+  return {op.getScale().convertToDouble(),
+          op.getCausal(),
+          static_cast<int64_t>(op.getWindowLeft()),
+          static_cast<int64_t>(op.getWindowRight()),
+          static_cast<int64_t>(op.getNumSinkTokens()),
+          op.getLogitSoftcap().convertToDouble(),
+          static_cast<int64_t>(op.getLognTrainLen())};
+}
+
+KeyBand mlir::attnflow::computeKeyBand(OpBuilder &b, Location loc,
+                                       AttentionOp op, Value pFirst,
+                                       Value pLast) {
+  auto cst = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  int64_t seqKv = op.getK().getType().getDimSize(2);
+  Value lo = cst(0), hi = cst(seqKv);
+  if (int64_t windowLeft = op.getEffectiveWindowLeft(); windowLeft >= 0)
+    lo = arith::MaxSIOp::create(
+        b, loc, lo, arith::SubIOp::create(b, loc, pFirst, cst(windowLeft)));
+  if (op.getCausal())
+    hi = arith::MinSIOp::create(b, loc, hi,
+                                arith::AddIOp::create(b, loc, pLast, cst(1)));
+  if (int64_t windowRight = op.getEffectiveWindowRight(); windowRight >= 0)
+    hi = arith::MinSIOp::create(
+        b, loc, hi,
+        arith::AddIOp::create(b, loc, pLast, cst(windowRight + 1)));
+  lo = arith::MinSIOp::create(b, loc, lo, cst(seqKv));
+  Value sinkEnd;
+  if (int64_t sinks = op.getNumSinkTokens(); sinks > 0) {
+    sinkEnd = cst(std::min<int64_t>(sinks, seqKv));
+    lo = arith::MaxSIOp::create(b, loc, lo, sinkEnd);
+  }
+  return {sinkEnd, lo, hi};
+}
+
 Value mlir::attnflow::buildMaskedScore(OpBuilder &b, Location loc,
-                                       OnlineAttentionOp op, Value dot,
+                                       const AttentionScoreAttrs &attrs,
+                                       Value dot,
                                        Value p, Value j, Value slope,
                                        Value bias, Value lognFactor,
                                        Value keyExists) {
@@ -142,14 +190,13 @@ Value mlir::attnflow::buildMaskedScore(OpBuilder &b, Location loc,
   Type intType = p.getType();
   auto cst = [&](Type t, double v) { return constantLike(b, loc, t, v); };
 
-  Value s = arith::MulFOp::create(b, loc, dot,
-                                  cst(type, op.getScale().convertToDouble()));
-  if (int64_t lognLen = op.getLognTrainLen(); lognLen > 0) {
+  Value s = arith::MulFOp::create(b, loc, dot, cst(type, attrs.scale));
+  if (int64_t lognLen = attrs.lognTrainLen; lognLen > 0) {
     if (!lognFactor)
       lognFactor = buildLognFactor(b, loc, lognLen, p, type);
     s = arith::MulFOp::create(b, loc, s, lognFactor);
   }
-  if (double cap = op.getLogitSoftcap().convertToDouble(); cap > 0.0) {
+  if (double cap = attrs.logitSoftcap; cap > 0.0) {
     Value capC = cst(type, cap);
     s = arith::MulFOp::create(
         b, loc, capC,
@@ -175,17 +222,17 @@ Value mlir::attnflow::buildMaskedScore(OpBuilder &b, Location loc,
     visible = visible ? Value(arith::AndIOp::create(b, loc, visible, cond))
                       : cond;
   };
-  int64_t windowLeft = op.getWindowLeft(), windowRight = op.getWindowRight();
+  int64_t windowLeft = attrs.windowLeft, windowRight = attrs.windowRight;
   if (windowLeft >= 0)
     both(cmp(arith::CmpIPredicate::sge, j,
              arith::SubIOp::create(b, loc, p, cst(intType, windowLeft))));
   if (windowRight >= 0)
     both(cmp(arith::CmpIPredicate::sle, j,
              arith::AddIOp::create(b, loc, p, cst(intType, windowRight))));
-  if (int64_t sinks = op.getNumSinkTokens(); visible && sinks > 0)
+  if (int64_t sinks = attrs.numSinkTokens; visible && sinks > 0)
     visible = arith::OrIOp::create(
         b, loc, visible, cmp(arith::CmpIPredicate::slt, j, cst(intType, sinks)));
-  if (op.getCausal())
+  if (attrs.causal)
     both(cmp(arith::CmpIPredicate::sle, j, p));
   if (keyExists)
     both(broadcastTo(b, loc, keyExists, intType));

@@ -143,7 +143,7 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
   Location loc = getLoc();
   ArrayRef<int64_t> qShape = getQ().getType().getShape();
   ArrayRef<int64_t> kShape = getK().getType().getShape();
-  int64_t numHeads = qShape[1], numKvHeads = kShape[1], seqKv = kShape[2];
+  int64_t numHeads = qShape[1], numKvHeads = kShape[1];
   int64_t group = numHeads / numKvHeads;
 
   // A head tile reads the kv heads of its query heads: one kv head for a
@@ -170,9 +170,7 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
       b, loc, {sizes[0], sizes[1], sizes[2]}, b.getIndexAttr(headDimV),
       accType);
 
-  // Band of keys the tile's query positions p in [pFirst, pLast] can see:
-  // [max(0, pFirst - window_left), min(Skv, pLast + 1 (causal),
-  // pLast + window_right + 1)), plus the sinks [0, min(sinks, lo)).
+  // The tile's query positions [qPos, pLast] bound its keys (computeKeyBand).
   Value qPos = getValueOrCreateConstantIndexOp(
       b, loc,
       affine::makeComposedFoldedAffineApply(
@@ -186,21 +184,9 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
   auto cst = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
-  Value lo = cst(0), hi = cst(seqKv);
+  KeyBand band = computeKeyBand(b, loc, *this, qPos, pLast);
   int64_t windowLeft = getEffectiveWindowLeft();
   int64_t windowRight = getEffectiveWindowRight();
-  if (windowLeft >= 0)
-    lo = arith::MaxSIOp::create(
-        b, loc, lo, arith::SubIOp::create(b, loc, qPos, cst(windowLeft)));
-  if (getCausal())
-    hi = arith::MinSIOp::create(b, loc, hi,
-                                arith::AddIOp::create(b, loc, pLast, cst(1)));
-  if (windowRight >= 0)
-    hi = arith::MinSIOp::create(
-        b, loc, hi,
-        arith::AddIOp::create(b, loc, pLast, cst(windowRight + 1)));
-  // An empty band (rows before every key) leaves lo >= hi: no iteration.
-  lo = arith::MinSIOp::create(b, loc, lo, cst(seqKv));
 
   Value bias = getBias();
   ArrayRef<int64_t> biasShape =
@@ -295,16 +281,12 @@ AttentionOp::getTiledImplementation(OpBuilder &b,
     return {loop.getResult(0), loop.getResult(1), loop.getResult(2)};
   };
 
-  // Sink keys [0, min(sinks, Skv)) are visited once, in their own loop
-  // (their visibility ignores the window but not causality); the band then
-  // starts after them.
+  // Sink keys are visited once, in their own loop (their visibility ignores
+  // the window but not causality); the band starts after them.
   OnlineSoftmaxState state = init;
-  if (int64_t sinks = getNumSinkTokens(); sinks > 0) {
-    Value sinkEnd = cst(std::min<int64_t>(sinks, seqKv));
-    state = foldBlocks(cst(0), sinkEnd, state);
-    lo = arith::MaxSIOp::create(b, loc, lo, sinkEnd);
-  }
-  state = foldBlocks(lo, hi, state);
+  if (band.sinkEnd)
+    state = foldBlocks(cst(0), band.sinkEnd, state);
+  state = foldBlocks(band.lo, band.hi, state);
   Value out = createOnlineSoftmaxFinalize(
       b, loc, state, getQ().getType().getElementType());
   return TilingResult{{out.getDefiningOp()}, {out}, {q.getDefiningOp()}};

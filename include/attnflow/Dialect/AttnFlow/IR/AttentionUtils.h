@@ -50,8 +50,35 @@ Value createOnlineSoftmaxFinalize(OpBuilder &b, Location loc,
 Value buildLognFactor(OpBuilder &b, Location loc, int64_t lognLen, Value p,
                       Type floatType);
 
+/// The score and mask attributes of DESIGN.md §3 with defaults resolved:
+/// windows -1 = unbounded, softcap 0 = off, lognTrainLen 0 = off. Kernels
+/// that do not build an OnlineAttentionOp (the GPU path) read them from the
+/// AttentionOp.
+struct AttentionScoreAttrs {
+  double scale;
+  bool causal;
+  int64_t windowLeft, windowRight, numSinkTokens;
+  double logitSoftcap;
+  int64_t lognTrainLen;
+
+  static AttentionScoreAttrs get(AttentionOp op);
+  static AttentionScoreAttrs get(OnlineAttentionOp op);
+};
+
+/// The keys a block of query rows with positions [pFirst, pLast] (index
+/// values) can see: the band [lo, hi) = [max(0, pFirst - window_left),
+/// min(Skv, pLast + 1 when causal, pLast + window_right + 1)) and the sinks
+/// [0, sinkEnd) with sinkEnd = min(num_sink_tokens, Skv) (null without
+/// sinks). lo is raised to at least sinkEnd, so the two ranges are disjoint;
+/// lo >= hi means an empty band.
+struct KeyBand {
+  Value sinkEnd, lo, hi;
+};
+KeyBand computeKeyBand(OpBuilder &b, Location loc, AttentionOp op,
+                       Value pFirst, Value pLast);
+
 /// The masked score of DESIGN.md §3 from raw dot products `dot` (a float, or
-/// a vector of floats) with the attributes of `op`: scale * g(p), the
+/// a vector of floats) with the attributes `attrs`: scale * g(p), the
 /// softcap, the ALiBi term -slope * |p - j| (`slope`: a float, null without
 /// ALiBi), plus `bias` (shaped like `dot`, or null), then -inf where key j is
 /// not visible to query position p. `p` and `j` are i64 values shaped like
@@ -59,7 +86,8 @@ Value buildLognFactor(OpBuilder &b, Location loc, int64_t lognLen, Value p,
 /// here); `keyExists` (i1, or null) additionally hides keys past a block.
 /// Scalars serve the reference decomposition, vectors the kernels, so both
 /// implement the rule once.
-Value buildMaskedScore(OpBuilder &b, Location loc, OnlineAttentionOp op,
+Value buildMaskedScore(OpBuilder &b, Location loc,
+                       const AttentionScoreAttrs &attrs,
                        Value dot, Value p, Value j, Value slope, Value bias,
                        Value lognFactor, Value keyExists);
 
