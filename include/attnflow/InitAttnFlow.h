@@ -18,11 +18,12 @@ namespace attnflow {
 /// extensions (bufferization, tiling, ...) to `registry`.
 void registerAllDialects(DialectRegistry &registry);
 
-/// Adds the LLVM IR translations the JIT and `attnflow-compile` need.
+/// Adds the LLVM IR translations the JIT, `attnflow-compile` and the GPU
+/// pipeline's gpu-module-to-binary need (builtin, LLVM, OpenMP, GPU, NVVM).
 void registerAllTranslations(DialectRegistry &registry);
 
 /// Registers every upstream pass, the AttnFlow passes and the named pipelines
-/// (`--attnflow-cpu-pipeline`) with the global registry. Idempotent.
+/// (`--attnflow-cpu-pipeline`, `--attnflow-gpu-pipeline`) with the global registry. Idempotent.
 void registerAllPasses();
 
 } // namespace attnflow

@@ -139,6 +139,7 @@ void registerAttnFlowPipelines() {
         "functions get llvm.emit_c_interface (runnable by mlir-runner and the "
         "ExecutionEngine)",
         buildCPUPipeline);
+    registerGPUPipeline();
     return true;
   }();
   (void)registered;

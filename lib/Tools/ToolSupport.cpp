@@ -176,20 +176,49 @@ OwningOpRef<ModuleOp> mlir::attnflow::parseInputFile(StringRef filename,
   return module;
 }
 
-LogicalResult
-mlir::attnflow::runCPUPipeline(ModuleOp module, StringRef filename,
-                               const CPUPipelineOptions &options,
-                               std::string &error) {
+/// Builds a pipeline with `build`, then runs it on `module`.
+static LogicalResult
+runPipeline(ModuleOp module, StringRef filename, StringRef name,
+            function_ref<LogicalResult(OpPassManager &, std::string &)> build,
+            std::string &error) {
   PassManager pm(module.getContext());
   if (failed(applyPassManagerCLOptions(pm))) {
     error = "invalid pass manager options";
     return failure();
   }
-  buildCPUPipeline(pm, options);
+  if (failed(build(pm, error)))
+    return failure();
   if (failed(pm.run(module))) {
-    error =
-        ("lowering " + filename + " with attnflow-cpu-pipeline failed").str();
+    error = ("lowering " + filename + " with " + name + " failed").str();
     return failure();
   }
   return success();
+}
+
+LogicalResult
+mlir::attnflow::runCPUPipeline(ModuleOp module, StringRef filename,
+                               const CPUPipelineOptions &options,
+                               std::string &error) {
+  return runPipeline(
+      module, filename, "attnflow-cpu-pipeline",
+      [&](OpPassManager &pm, std::string &) {
+        buildCPUPipeline(pm, options);
+        return success();
+      },
+      error);
+}
+
+LogicalResult
+mlir::attnflow::runGPUPipeline(ModuleOp module, StringRef filename,
+                               const GPUPipelineOptions &options,
+                               std::string &error) {
+  return runPipeline(
+      module, filename, "attnflow-gpu-pipeline",
+      [&](OpPassManager &pm, std::string &message) {
+        return buildGPUPipeline(pm, options, [&](const Twine &text) {
+          message = text.str();
+          return failure();
+        });
+      },
+      error);
 }

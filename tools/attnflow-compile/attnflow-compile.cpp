@@ -2,16 +2,24 @@
 //
 // attnflow-compile IN.mlir --target=cpu --emit=mlir|llvm-ir|obj [-o OUT]
 //                  [--mcpu=NAME]
+// attnflow-compile IN.mlir --target=cuda [--gpu-arch=sm_80|sm_90]
+//                  --emit=mlir|llvm-ir|obj|ptx|cubin [-o OUT] [--mcpu=NAME]
 //
-// (DESIGN.md §5.) Lowers the module with attnflow-cpu-pipeline and writes
+// (DESIGN.md §5.) Lowers the module with attnflow-cpu-pipeline (cpu) or
+// attnflow-gpu-pipeline (cuda) and writes
 //   mlir     the module after the whole pipeline (LLVM dialect),
 //   llvm-ir  its LLVM IR, optimized at -O3 for the target CPU, with the target
 //            triple, data layout and "target-cpu"/"target-features" function
 //            attributes set (so llc / clang reproduce the same code),
-//   obj      a relocatable (PIC) ELF object for the target CPU.
-// The target CPU defaults to the host CPU with the host's features; --mcpu
-// names another CPU (its default features are used then). The cuda target
-// belongs to a later change.
+//   obj      a relocatable (PIC) ELF object for the target CPU,
+//   ptx      (cuda) the PTX of the module's kernels, one file for all,
+//   cubin    (cuda) the same assembled by ptxas for --gpu-arch.
+// For cuda, llvm-ir and obj are the host code with the cubin embedded (its
+// constructor loads it through the mgpu* runtime, runtime/CudaRuntime.h).
+// The target CPU defaults to the host CPU with the host's features for cpu,
+// and to generic x86-64 for cuda (host code that launches kernels gains
+// nothing from the build machine's features and must run on the GPU
+// machine); --mcpu names another CPU (its default features are used then).
 //
 // Errors are reported as `attnflow-compile: error: ...` (IR diagnostics keep
 // their file:line:col) with exit code 1, and the output file is written only
@@ -22,6 +30,7 @@
 
 #include "attnflow/Tools/ToolSupport.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -56,8 +65,8 @@ namespace {
 
 constexpr const char *kTool = "attnflow-compile";
 
-enum class Target { CPU };
-enum class Emit { MLIR, LLVMIR, Obj };
+enum class Target { CPU, CUDA };
+enum class Emit { MLIR, LLVMIR, Obj, PTX, Cubin };
 
 cl::OptionCategory compileCategory("attnflow-compile options");
 
@@ -72,7 +81,10 @@ cl::opt<std::string> outputFilename("o",
 
 cl::opt<Target> target("target", cl::desc("Code generation target (default: cpu)"),
                        cl::values(clEnumValN(Target::CPU, "cpu",
-                                             "The host's CPU architecture")),
+                                             "The host's CPU architecture"),
+                                  clEnumValN(Target::CUDA, "cuda",
+                                             "NVIDIA GPUs (--gpu-arch) driven "
+                                             "by x86-64 host code")),
                        cl::init(Target::CPU), cl::cat(compileCategory));
 
 cl::opt<Emit> emit(
@@ -81,12 +93,25 @@ cl::opt<Emit> emit(
                           "The module after the whole pipeline (LLVM dialect)"),
                clEnumValN(Emit::LLVMIR, "llvm-ir",
                           "LLVM IR, optimized at -O3 for the target CPU"),
-               clEnumValN(Emit::Obj, "obj", "A relocatable ELF object file")),
+               clEnumValN(Emit::Obj, "obj", "A relocatable ELF object file"),
+               clEnumValN(Emit::PTX, "ptx",
+                          "cuda: the PTX of every kernel, one file"),
+               clEnumValN(Emit::Cubin, "cubin",
+                          "cuda: the kernels assembled by ptxas for "
+                          "--gpu-arch")),
     cl::cat(compileCategory));
 
 cl::opt<std::string>
+    gpuArch("gpu-arch",
+            cl::desc("cuda: GPU architecture, sm_80 (A100) or sm_90 (H100, "
+                     "H200); default sm_90"),
+            cl::value_desc("sm_XX"), cl::init("sm_90"),
+            cl::cat(compileCategory));
+
+cl::opt<std::string>
     mcpu("mcpu",
-         cl::desc("Target CPU (default: the host CPU, with its features)"),
+         cl::desc("Target CPU (default: the host CPU, with its features; "
+                  "x86-64 for cuda host code)"),
          cl::value_desc("name"), cl::init(""), cl::cat(compileCategory));
 
 int fail(const llvm::Twine &message) {
@@ -145,9 +170,20 @@ int main(int argc, char **argv) {
   if (!mlir::attnflow::parseToolCommandLine(
           argc, argv, kTool, compileCategory,
           "AttnFlow compiler: lowers an MLIR module with attnflow-cpu-pipeline "
-          "and writes the lowered MLIR, LLVM IR or an object file.\n\n"
-          "  attnflow-compile model.mlir --target=cpu --emit=obj -o model.o\n"))
+          "or attnflow-gpu-pipeline and writes the lowered MLIR, LLVM IR, an "
+          "object file, or the GPU kernels as PTX or cubin.\n\n"
+          "  attnflow-compile model.mlir --target=cpu --emit=obj -o model.o\n"
+          "  attnflow-compile model.mlir --target=cuda --gpu-arch=sm_90 "
+          "--emit=ptx -o model.ptx\n"
+          "  attnflow-compile model.mlir --target=cuda --emit=obj -o model.o\n"
+          "    (then: clang -shared model.o -o model.so; run it with "
+          "attnflow-cuda-run)\n"))
     return 1;
+  bool cuda = target == Target::CUDA;
+  if (!cuda && (emit == Emit::PTX || emit == Emit::Cubin))
+    return fail("--emit=ptx and --emit=cubin need --target=cuda");
+  if (cuda && !mlir::attnflow::getSharedMemoryLimit(gpuArch))
+    return fail("--gpu-arch must be sm_80 or sm_90, got '" + gpuArch + "'");
 
   std::string errorMessage;
   if (outputFilename != "-" &&
@@ -158,8 +194,9 @@ int main(int argc, char **argv) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::InitializeNativeTargetAsmParser();
-  std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(mcpu, errorMessage);
+  std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine(
+      cuda && mcpu.empty() ? std::string("x86-64") : std::string(mcpu),
+      errorMessage);
   if (!machine)
     return fail(errorMessage);
 
@@ -167,23 +204,44 @@ int main(int argc, char **argv) {
   mlir::attnflow::initializeToolContext(context, kTool);
   OwningOpRef<ModuleOp> module =
       mlir::attnflow::parseInputFile(inputFilename, context, errorMessage);
-  // Kernels are shaped for the target CPU's vector registers.
-  mlir::attnflow::CPUPipelineOptions pipelineOptions;
-  const llvm::MCSubtargetInfo *subtarget = machine->getMCSubtargetInfo();
-  pipelineOptions.vectorWidth =
-      mlir::attnflow::getF32VectorLanes([&](llvm::StringRef feature) {
-        return subtarget->checkFeatures(("+" + feature).str());
-      });
-  if (!module ||
-      failed(mlir::attnflow::runCPUPipeline(*module, inputFilename,
-                                            pipelineOptions, errorMessage)))
+  if (!module)
     return fail(errorMessage);
+  if (cuda) {
+    // PTX is what MLIR emits itself; everything else embeds or is a cubin.
+    mlir::attnflow::GPUPipelineOptions pipelineOptions;
+    pipelineOptions.chip = gpuArch;
+    pipelineOptions.format =
+        emit == Emit::PTX || emit == Emit::MLIR ? "isa" : "bin";
+    if (failed(mlir::attnflow::runGPUPipeline(*module, inputFilename,
+                                              pipelineOptions, errorMessage)))
+      return fail(errorMessage);
+  } else {
+    // Kernels are shaped for the target CPU's vector registers.
+    mlir::attnflow::CPUPipelineOptions pipelineOptions;
+    const llvm::MCSubtargetInfo *subtarget = machine->getMCSubtargetInfo();
+    pipelineOptions.vectorWidth =
+        mlir::attnflow::getF32VectorLanes([&](llvm::StringRef feature) {
+          return subtarget->checkFeatures(("+" + feature).str());
+        });
+    if (failed(mlir::attnflow::runCPUPipeline(*module, inputFilename,
+                                              pipelineOptions, errorMessage)))
+      return fail(errorMessage);
+  }
 
   // Produce the whole output in memory, then write it in one go.
   llvm::SmallString<0> output;
   llvm::raw_svector_ostream os(output);
   if (emit == Emit::MLIR) {
     module->print(os);
+  } else if (emit == Emit::PTX || emit == Emit::Cubin) {
+    // The pipeline leaves one gpu.binary (attnflow-gpu-merge-modules) with
+    // one object; a module without kernels has none.
+    auto binaries = llvm::to_vector(module->getOps<gpu::BinaryOp>());
+    if (binaries.empty())
+      return fail(inputFilename + " has no GPU kernels to emit");
+    for (gpu::BinaryOp binary : binaries)
+      for (Attribute object : binary.getObjects())
+        os << cast<gpu::ObjectAttr>(object).getObject().getValue();
   } else {
     llvm::LLVMContext llvmContext;
     std::unique_ptr<llvm::Module> llvmModule =

@@ -14,6 +14,7 @@ int main(int argc, char **argv) {
   mlir::attnflow::registerAllPasses();
   mlir::DialectRegistry registry;
   mlir::attnflow::registerAllDialects(registry);
+  mlir::attnflow::registerAllTranslations(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "AttnFlow optimizer driver\n", registry));
 }

@@ -61,4 +61,46 @@ def ConvertAttnFlowToVectorPass : Pass<"convert-attnflow-to-vector"> {
   ];
 }
 
+def ConvertAttnFlowToGPUPass : Pass<"convert-attnflow-to-gpu"> {
+  let summary = "Lower attnflow.attention to a FlashAttention-2 CUDA kernel "
+                "(gpu.launch)";
+  let description = [{
+    Replaces each `attnflow.attention` on tensors by a `gpu.launch` on its
+    operands' buffers (`bufferization.to_buffer`, read-only) writing a fresh
+    output buffer (`memref.alloc`, returned through `bufferization.to_tensor
+    restrict writable`), so one-shot bufferization and the host-memory pass
+    of the GPU pipeline see ordinary allocations.
+
+    The kernel is FlashAttention-2's forward pass (Dao 2023, Algorithm 1):
+    a 256-thread block per (64-row query tile, query head, batch), so the
+    grid is [ceil(Sq / 64), Hq, B]; K / V tiles of 64 keys (32 when D or Dv
+    exceeds 128) are staged through dynamic shared memory (~113 KiB for
+    D = Dv = 128, ~137 KiB for 256); each thread keeps 4 query rows' running
+    max, sum and accumulator columns in registers; the key loop visits only
+    the sinks and the tile's mask band, so a window w costs O(Sq * w * D).
+    Masks, softcap, ALiBi, log-n and bias follow DESIGN.md §3 exactly (the
+    same buildMaskedScore as the CPU kernels). f16 / bf16 are widened to f32
+    when staged; scores, sums and accumulators are f32; the output is
+    rounded once. GQA: block (.., h, ..) reads kv head h / (Hq / Hkv).
+
+    Errors: f64 operands (not supported on the GPU; use the CPU target), and
+    head dims whose shared-memory plan exceeds `shared-memory-limit`.
+  }];
+  let options = [
+    Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
+           /*default=*/"166912",
+           "Dynamic shared memory a block may use, in bytes (sm_80: 166912, "
+           "sm_90: 232448)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // ATTNFLOW_CONVERSION_PASSES_TD

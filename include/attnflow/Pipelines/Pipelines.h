@@ -62,7 +62,59 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 /// else 4 (SSE). The default `vector-width` (0) asks the host.
 int64_t getF32VectorLanes(llvm::function_ref<bool(llvm::StringRef)> hasFeature);
 
-/// Registers `--attnflow-cpu-pipeline` with the global registry. Idempotent.
+/// Options of `--attnflow-gpu-pipeline`.
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip",
+      llvm::cl::desc("NVIDIA GPU architecture: sm_80 (A100) or sm_90 (H100, "
+                     "H200); default sm_90"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Device code held by each gpu.binary: isa (PTX, the "
+                     "default; needs no CUDA), bin (cubin, assembled by "
+                     "ptxas) or fatbin (cubin and PTX)"),
+      llvm::cl::init("isa")};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block of elementwise kernels (default 256)"),
+      llvm::cl::init(256)};
+};
+
+/// The chips the GPU pipeline targets and their dynamic shared memory per
+/// block (bytes): sm_80 166912, sm_90 232448. Null for any other chip.
+std::optional<int64_t> getSharedMemoryLimit(llvm::StringRef chip);
+
+/// Lowers a module of `func` functions on tensors (attnflow, linalg, tensor,
+/// arith, math ops) to host code in the LLVM dialect that launches CUDA
+/// kernels, with one `gpu.binary` holding the device code for `chip`:
+/// `attnflow.attention` becomes one FlashAttention-2 kernel
+/// (convert-attnflow-to-gpu), every other op is decomposed to linalg,
+/// bufferized and run as elementwise / loop kernels over a full 1-D grid
+/// (attnflow-gpu-map-parallel-loops); buffers are device memory.
+///
+/// ABI of every public function with a body: `_mlir_ciface_<name>` as on
+/// the CPU (Pipelines.h above), but every memref is a device pointer:
+/// arguments are device buffers the caller owns (never written); results
+/// are fresh device allocations (mgpuMemAlloc) owned by the caller. The
+/// function synchronises before it returns. `_attnflow_signature_<name>`
+/// holds its tensor types (attnflow-entry-signature). The host code calls
+/// the mgpu* runtime functions of MLIR's gpu-to-llvm lowering
+/// (runtime/CudaRuntime.h implements them).
+///
+/// Errors: a chip other than sm_80 / sm_90, an unknown format, f64
+/// attention, head dims beyond the shared memory, host code that touches
+/// buffer contents.
+LogicalResult
+buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
+                 llvm::function_ref<LogicalResult(const llvm::Twine &)>
+                     errorHandler);
+
+/// Registers `--attnflow-gpu-pipeline` (registerAttnFlowPipelines calls it).
+void registerGPUPipeline();
+
+/// Registers `--attnflow-cpu-pipeline` and `--attnflow-gpu-pipeline` with the
+/// global registry. Idempotent.
 /// The passes it is made of register on their own (InitAttnFlow.h's
 /// registerAllPasses registers them all).
 void registerAttnFlowPipelines();

@@ -62,6 +62,12 @@ LogicalResult runCPUPipeline(ModuleOp module, StringRef filename,
                              const CPUPipelineOptions &options,
                              std::string &error);
 
+/// Runs --attnflow-gpu-pipeline on `module` likewise; invalid options fail
+/// with `error` naming them.
+LogicalResult runGPUPipeline(ModuleOp module, StringRef filename,
+                             const GPUPipelineOptions &options,
+                             std::string &error);
+
 } // namespace attnflow
 } // namespace mlir
 

@@ -1,7 +1,7 @@
 //===- Passes.td - AttnFlow generic transforms -------------*- tablegen -*-===//
 //
-// Passes on upstream IR (func, memref, math) that the CPU pipeline needs and
-// upstream does not provide in the form it needs; none of them looks at
+// Passes on upstream IR (func, memref, math, scf, gpu) that the CPU and GPU
+// pipelines need and upstream does not provide in the form they need; none of them looks at
 // attnflow ops (those are in Dialect/AttnFlow/Transforms).
 //
 //===----------------------------------------------------------------------===//
@@ -83,6 +83,95 @@ def CPUMathPass : Pass<"attnflow-cpu-math"> {
     "::mlir::math::MathDialect",
     "::mlir::vector::VectorDialect"
   ];
+}
+
+def EntrySignaturePass : Pass<"attnflow-entry-signature", "::mlir::ModuleOp"> {
+  let summary = "Record each public function's tensor signature in a "
+                "string global, for hosts that cannot parse MLIR";
+  let description = [{
+    For every public `func.func` `@f` with a body whose arguments and results
+    are ranked tensors, adds a constant NUL-terminated LLVM global
+    `_attnflow_signature_f` holding its types, e.g.
+    `1x32x512x128xbf16,512xi64->1x32x512x128xbf16`: arguments, `->`, results,
+    each comma-separated, a tensor written as its static sizes and element
+    type joined by `x` (a 0-d tensor is just its element type; element types
+    f64, f32, f16, bf16, i64, i32, i1).
+    Why: attnflow-cuda-run loads compiled modules on machines without MLIR
+    and needs the shapes and dtypes to read .npy inputs and allocate device
+    buffers (DESIGN.md §5).
+    Errors: a public function with a dynamic shape, an unranked or
+    non-tensor argument or result, or another element type.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def GPUMapParallelLoopsPass
+    : Pass<"attnflow-gpu-map-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Map host scf.parallel loops onto a 1-D grid of thread "
+                "blocks";
+  let description = [{
+    Prepares every outermost `scf.parallel` of host code (not inside a
+    `gpu.launch`) for `convert-parallel-loops-to-gpu`: its dimensions are
+    collapsed into one, tiled by `block-size` (the tile loop runs to the
+    constant block size and guards the tail with scf.if), and mapped:
+    tiles to `block_x`, elements of a tile to `thread_x`. Nested parallel
+    loops run sequentially inside a thread.
+    Why: upstream's gpu-map-parallel-loops maps the dimensions of a single
+    loop to blocks only, which launches one thread per block; collapsing
+    first also gives every elementwise kernel the same full-grid shape
+    whatever its rank.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block (>= 1, <= 1024)">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
+def GPUHostMemoryPass : Pass<"attnflow-gpu-host-memory", "::mlir::func::FuncOp"> {
+  let summary = "Put the buffers of host code in device memory";
+  let description = [{
+    After bufferization, the host side of a CUDA module only allocates,
+    copies and frees buffers and launches kernels on them. This pass makes
+    those buffers device memory: `memref.alloc` outside kernels
+    becomes `gpu.alloc`, `memref.dealloc` becomes `gpu.dealloc`,
+    `memref.copy` becomes `gpu.memcpy`, and `memref.get_global`s read by a
+    kernel are moved into it (kernel outlining then copies the global into
+    the GPU module). It also frees them, since bufferization's
+    ownership-based deallocation cannot analyse functions that launch
+    kernels (gpu.launch and gpu.barrier declare no memory effects): every
+    result becomes a fresh allocation the caller owns (a returned argument,
+    global or repeated buffer is copied) and every other allocation is
+    freed before the return. Run gpu-async-region after outlining to give
+    these ops a stream.
+    Errors: host code that would read or write a buffer itself (a load,
+    store, vector transfer or linalg op left outside any kernel), since its
+    buffers are not in host memory; a host `memref.alloca` (kernels cannot
+    see the host stack); allocations inside host control flow, or host
+    code of several blocks (only straight-line host code is freed
+    correctly); a copy between non-identity layouts
+    (run attnflow-expand-strided-copies first).
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def GPUMergeModulesPass
+    : Pass<"attnflow-gpu-merge-modules", "::mlir::ModuleOp"> {
+  let summary = "Move every kernel into one gpu.module";
+  let description = [{
+    Kernel outlining makes one `gpu.module` per kernel; this pass moves the
+    kernels (and the globals they use, once each) of all of them into the
+    first, renaming a kernel whose name is taken after its own module, and
+    retargets `gpu.launch_func` ops, so a module compiles to one
+    PTX / cubin that holds every kernel (DESIGN.md §5: `--emit=ptx` writes
+    one file) and the host loads one CUDA module.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
 #endif // ATTNFLOW_TRANSFORMS_PASSES_TD

@@ -1,0 +1,121 @@
+//===- GPUPipeline.cpp - attnflow-gpu-pipeline ----------------------------===//
+//
+// The end-to-end NVIDIA pipeline (DESIGN.md §4.3, §5): attention becomes a
+// FlashAttention-2 kernel, every other op linalg -> parallel loops -> a full
+// grid of threads; bufferized into device memory; outlined, given streams,
+// and lowered by upstream's NVVM pipeline to host LLVM + one gpu.binary.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnflow/Pipelines/Pipelines.h"
+
+#include "attnflow/Conversion/Passes.h"
+#include "attnflow/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace mlir::attnflow {
+
+std::optional<int64_t> getSharedMemoryLimit(StringRef chip) {
+  if (chip == "sm_80")
+    return 166912;
+  if (chip == "sm_90")
+    return 232448;
+  return std::nullopt;
+}
+
+LogicalResult
+buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
+                 function_ref<LogicalResult(const Twine &)> errorHandler) {
+  std::optional<int64_t> sharedMemory = getSharedMemoryLimit(options.chip);
+  if (!sharedMemory)
+    return errorHandler("attnflow-gpu-pipeline: chip must be sm_80 or sm_90, "
+                        "got '" +
+                        options.chip + "'");
+  if (!llvm::is_contained({"isa", "bin", "fatbin"}, options.format))
+    return errorHandler("attnflow-gpu-pipeline: format must be isa, bin or "
+                        "fatbin, got '" +
+                        options.format + "'");
+  if (options.blockSize < 1 || options.blockSize > 1024)
+    return errorHandler("attnflow-gpu-pipeline: block-size must be in "
+                        "[1, 1024], got " +
+                        Twine(options.blockSize));
+
+  // 1. Attention -> kernels; every other attnflow op -> linalg on tensors.
+  ConvertAttnFlowToGPUPassOptions kernelOptions;
+  kernelOptions.sharedMemoryLimit = *sharedMemory;
+  pm.addPass(createConvertAttnFlowToGPUPass(kernelOptions));
+  pm.addPass(createConvertAttnFlowToLinalgPass());
+  pm.addPass(createCPUEntryABIPass());
+  pm.addPass(createEntrySignaturePass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  // 2. Bufferization, as on the CPU (identity layouts at the boundary);
+  // attnflow-gpu-host-memory frees buffers, as ownership-based deallocation
+  // cannot analyse kernel launches.
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferizeOptions.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  pm.addPass(createConvertBufferizationToMemRefPass());
+
+  // 3. The remaining linalg ops become kernels over a full grid; host
+  // buffers become device memory.
+  pm.addPass(createExpandStridedCopiesPass());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  GPUMapParallelLoopsPassOptions mapOptions;
+  mapOptions.blockSize = options.blockSize;
+  pm.addNestedPass<func::FuncOp>(createGPUMapParallelLoopsPass(mapOptions));
+  pm.addPass(createConvertParallelLoopToGpuPass());
+  pm.addNestedPass<func::FuncOp>(createGPUHostMemoryPass());
+  pm.addPass(createCanonicalizerPass());
+
+  // 4. Kernels outlined into one GPU module; host GPU ops on a stream.
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createGPUMergeModulesPass());
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+
+  // 5. Upstream's NVVM lowering: device code to PTX / cubin for the chip
+  // (PTX ISA 8.0: the default 6.0 is too old for sm_80 / sm_90), host code
+  // to the LLVM dialect calling the mgpu* runtime.
+  gpu::GPUToNVVMPipelineOptions nvvmOptions;
+  nvvmOptions.cubinChip = options.chip;
+  nvvmOptions.cubinFeatures = "+ptx80";
+  nvvmOptions.cubinFormat = options.format;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvmOptions);
+  return success();
+}
+
+void registerGPUPipeline() {
+  registerPassPipeline(
+      "attnflow-gpu-pipeline",
+      "Lower a module of func.func on tensors (attnflow, linalg, tensor, "
+      "arith, math ops) to host code in the LLVM dialect launching CUDA "
+      "kernels, with one gpu.binary of PTX or cubin for chip=sm_80|sm_90 "
+      "(options: chip, format=isa|bin|fatbin, block-size)",
+      [](OpPassManager &pm, StringRef optionsString,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        GPUPipelineOptions options;
+        if (failed(options.parseFromString(optionsString)))
+          return failure();
+        return buildGPUPipeline(pm, options, errorHandler);
+      },
+      [](function_ref<void(const detail::PassOptions &)> optionHandler) {
+        optionHandler(GPUPipelineOptions());
+      });
+}
+
+} // namespace mlir::attnflow

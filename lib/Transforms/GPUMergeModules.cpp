@@ -1,0 +1,66 @@
+//===- GPUMergeModules.cpp - One gpu.module for all kernels ---------------===//
+
+#include "attnflow/Transforms/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::attnflow {
+#define GEN_PASS_DEF_GPUMERGEMODULESPASS
+#include "attnflow/Transforms/Passes.h.inc"
+} // namespace mlir::attnflow
+
+using namespace mlir;
+
+namespace {
+
+struct GPUMergeModulesPass
+    : mlir::attnflow::impl::GPUMergeModulesPassBase<GPUMergeModulesPass> {
+  void runOnOperation() override {
+    auto modules = llvm::to_vector(getOperation().getOps<gpu::GPUModuleOp>());
+    if (modules.size() < 2)
+      return;
+    gpu::GPUModuleOp target = modules.front();
+    SymbolTable targetSymbols(target);
+    for (gpu::GPUModuleOp source : llvm::drop_begin(modules)) {
+      // Outlining names each module uniquely but may reuse kernel names
+      // across modules (`main_kernel` in `main_kernel` and `main_kernel_0`):
+      // a moved kernel whose name is taken gets its module's name.
+      llvm::StringMap<StringAttr> renamed;
+      for (Operation &op : llvm::make_early_inc_range(
+               source.getBodyRegion().front().without_terminator())) {
+        auto symbol = dyn_cast<SymbolOpInterface>(op);
+        if (symbol && targetSymbols.lookup(symbol.getName())) {
+          // Other symbols with one name are copies of one global (e.g. a
+          // constant table two kernels read): keep the first.
+          if (!isa<gpu::GPUFuncOp>(op))
+            continue;
+          StringAttr unique = source.getNameAttr();
+          if (targetSymbols.lookup(unique)) {
+            op.emitError() << "cannot give kernel '" << symbol.getName()
+                           << "' a unique name in the merged GPU module";
+            return signalPassFailure();
+          }
+          renamed[symbol.getName()] = unique;
+          symbol.setName(unique);
+        }
+        op.moveBefore(&target.getBodyRegion().front().back());
+        if (symbol)
+          targetSymbols.insert(&op);
+      }
+      getOperation().walk([&](gpu::LaunchFuncOp launch) {
+        if (launch.getKernelModuleName() != source.getName())
+          return;
+        StringAttr kernel = launch.getKernelName();
+        if (StringAttr name = renamed.lookup(kernel.getValue()))
+          kernel = name;
+        launch.setKernelAttr(SymbolRefAttr::get(
+            target.getNameAttr(), {FlatSymbolRefAttr::get(kernel)}));
+      });
+      source.erase();
+    }
+  }
+};
+
+} // namespace
