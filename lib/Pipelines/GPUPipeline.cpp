@@ -15,15 +15,27 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 
 namespace mlir::attnflow {
+
+std::string getDefaultCUDAToolkitPath() {
+  for (const char *variable : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+    if (const char *path = std::getenv(variable); path && *path)
+      return path;
+  return ATTNFLOW_CUDA_TOOLKIT_ROOT;
+}
 
 std::optional<int64_t> getSharedMemoryLimit(StringRef chip) {
   if (chip == "sm_80")
@@ -49,6 +61,16 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
     return errorHandler("attnflow-gpu-pipeline: block-size must be in "
                         "[1, 1024], got " +
                         Twine(options.blockSize));
+
+  std::string toolkit = options.cudaPath.empty()
+                            ? getDefaultCUDAToolkitPath()
+                            : std::string(options.cudaPath);
+  if (!llvm::sys::fs::exists(toolkit + "/nvvm/libdevice/libdevice.10.bc"))
+    return errorHandler("attnflow-gpu-pipeline: no CUDA toolkit at '" +
+                        toolkit +
+                        "' (kernels link its nvvm/libdevice/libdevice.10.bc "
+                        "for exp, sin, cos, ...): install the toolkit, set "
+                        "CUDA_HOME or pass cuda-path=");
 
   // 1. Attention -> kernels; every other attnflow op -> linalg on tensors.
   ConvertAttnFlowToGPUPassOptions kernelOptions;
@@ -86,16 +108,45 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createGPUMergeModulesPass());
+  // Host copies of globals that only kernels read are dead now.
+  pm.addPass(createSymbolDCEPass());
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
 
-  // 5. Upstream's NVVM lowering: device code to PTX / cubin for the chip
-  // (PTX ISA 8.0: the default 6.0 is too old for sm_80 / sm_90), host code
-  // to the LLVM dialect calling the mgpu* runtime.
-  gpu::GPUToNVVMPipelineOptions nvvmOptions;
-  nvvmOptions.cubinChip = options.chip;
-  nvvmOptions.cubinFeatures = "+ptx80";
-  nvvmOptions.cubinFormat = options.format;
-  gpu::buildLowerToNVVMPassPipeline(pm, nvvmOptions);
+  // 5. Upstream's NVVM lowering (gpu-lower-to-nvvm-pipeline's passes, with
+  // the toolkit path its builder cannot take): device code to PTX / cubin for
+  // the chip (PTX ISA 8.0: the default 6.0 is too old for sm_80 / sm_90),
+  // host code to the LLVM dialect calling the mgpu* runtime.
+  pm.addPass(createConvertNVGPUToNVVMPass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertNVVMToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  GpuNVVMAttachTargetOptions targetOptions;
+  targetOptions.chip = options.chip;
+  targetOptions.features = "+ptx80";
+  pm.addPass(createGpuNVVMAttachTarget(targetOptions));
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createStripDebugInfoPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
+  pm.addNestedPass<gpu::GPUModuleOp>(LLVM::createNVVMOptimizeForTargetPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  // libdevice (math functions) and ptxas come from the toolkit.
+  GpuModuleToBinaryPassOptions binaryOptions;
+  binaryOptions.toolkitPath = toolkit;
+  binaryOptions.compilationTarget = options.format;
+  pm.addPass(createGpuModuleToBinaryPass(binaryOptions));
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
   return success();
 }
 

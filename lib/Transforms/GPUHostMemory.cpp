@@ -129,7 +129,7 @@ struct GPUHostMemoryPass
   /// line, every result is made a fresh allocation the caller owns (a
   /// returned argument or global is copied; a buffer returned twice is
   /// copied for its second use), and every other allocation is freed before
-  /// the return.
+  /// the return (unless the host code frees it itself).
   LogicalResult freeAndReturnFresh(RewriterBase &rewriter) {
     func::FuncOp func = getOperation();
     if (func.isExternal())
@@ -168,8 +168,13 @@ struct GPUHostMemoryPass
       returned.insert(fresh);
     }
     SmallVector<gpu::AllocOp> allocs(func.getBody().front().getOps<gpu::AllocOp>());
+    auto freed = [](gpu::AllocOp alloc) {
+      return llvm::any_of(alloc.getMemref().getUsers(), [](Operation *user) {
+        return isa<gpu::DeallocOp>(user);
+      });
+    };
     for (gpu::AllocOp alloc : allocs)
-      if (!returned.contains(alloc))
+      if (!returned.contains(alloc) && !freed(alloc))
         gpu::DeallocOp::create(rewriter, ret.getLoc(), /*asyncToken=*/Type(),
                                ValueRange{}, alloc.getMemref());
     return success();

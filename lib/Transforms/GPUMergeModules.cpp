@@ -45,9 +45,12 @@ struct GPUMergeModulesPass
           renamed[symbol.getName()] = unique;
           symbol.setName(unique);
         }
-        op.moveBefore(&target.getBodyRegion().front().back());
+        // SymbolTable::insert appends (before a terminator, if any).
+        op.remove();
         if (symbol)
           targetSymbols.insert(&op);
+        else
+          target.getBodyRegion().front().push_back(&op);
       }
       getOperation().walk([&](gpu::LaunchFuncOp launch) {
         if (launch.getKernelModuleName() != source.getName())

@@ -79,7 +79,17 @@ struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
       *this, "block-size",
       llvm::cl::desc("Threads per block of elementwise kernels (default 256)"),
       llvm::cl::init(256)};
+  PassOptions::Option<std::string> cudaPath{
+      *this, "cuda-path",
+      llvm::cl::desc("CUDA toolkit root, for libdevice and ptxas (default: "
+                     "$CUDA_ROOT, $CUDA_HOME or $CUDA_PATH, else the toolkit "
+                     "found when AttnFlow was built)"),
+      llvm::cl::init("")};
 };
+
+/// The CUDA toolkit root the GPU pipeline uses by default: $CUDA_ROOT,
+/// $CUDA_HOME or $CUDA_PATH, else the one CMake found (/usr/local/cuda).
+std::string getDefaultCUDAToolkitPath();
 
 /// The chips the GPU pipeline targets and their dynamic shared memory per
 /// block (bytes): sm_80 166912, sm_90 232448. Null for any other chip.
@@ -102,7 +112,8 @@ std::optional<int64_t> getSharedMemoryLimit(llvm::StringRef chip);
 /// the mgpu* runtime functions of MLIR's gpu-to-llvm lowering
 /// (runtime/CudaRuntime.h implements them).
 ///
-/// Errors: a chip other than sm_80 / sm_90, an unknown format, f64
+/// Errors: a chip other than sm_80 / sm_90, an unknown format, no CUDA
+/// toolkit (kernels link its libdevice; cubin needs its ptxas), f64
 /// attention, head dims beyond the shared memory, host code that touches
 /// buffer contents.
 LogicalResult

@@ -1,0 +1,15 @@
+// RUN: attnflow-opt %s --split-input-file --convert-attnflow-to-gpu --verify-diagnostics
+
+func.func @f64(%q: tensor<1x1x4x8xf64>) -> tensor<1x1x4x8xf64> {
+  // expected-error @+1 {{has f64 operands, which the GPU lowering does not support (f32, f16 and bf16 are)}}
+  %o = attnflow.attention %q, %q, %q : tensor<1x1x4x8xf64>, tensor<1x1x4x8xf64>, tensor<1x1x4x8xf64> -> tensor<1x1x4x8xf64>
+  return %o : tensor<1x1x4x8xf64>
+}
+
+// -----
+
+func.func @head_dim_too_large(%q: tensor<1x1x4x512xf32>) -> tensor<1x1x4x512xf32> {
+  // expected-error @+1 {{head dims D = 512, Dv = 512 need 270976 bytes of shared memory per block, more than the target's 166912}}
+  %o = attnflow.attention %q, %q, %q : tensor<1x1x4x512xf32>, tensor<1x1x4x512xf32>, tensor<1x1x4x512xf32> -> tensor<1x1x4x512xf32>
+  return %o : tensor<1x1x4x512xf32>
+}

@@ -1,0 +1,31 @@
+// REQUIRES: ptxas
+// Every example compiles to PTX for sm_80 and sm_90, and ptxas assembles it
+// (DESIGN.md §4.3: emitted PTX must assemble with ptxas).
+// RUN: attnflow-compile %attnflow_src/examples/llama31_8b_attention.mlir --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t.llama.sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t.llama.sm_80.ptx -o %t.llama.sm_80.cubin
+// RUN: attnflow-compile %attnflow_src/examples/llama31_8b_attention.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.llama.sm_90.ptx
+// RUN: %ptxas -arch=sm_90 %t.llama.sm_90.ptx -o %t.llama.sm_90.cubin
+// RUN: attnflow-compile %attnflow_src/examples/gemma2_attention.mlir --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t.gemma.sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t.gemma.sm_80.ptx -o %t.gemma.sm_80.cubin
+// RUN: attnflow-compile %attnflow_src/examples/gemma2_attention.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.gemma.sm_90.ptx
+// RUN: %ptxas -arch=sm_90 %t.gemma.sm_90.ptx -o %t.gemma.sm_90.cubin
+// RUN: attnflow-compile %attnflow_src/examples/mistral_7b_window.mlir --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t.mistral.sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t.mistral.sm_80.ptx -o %t.mistral.sm_80.cubin
+// RUN: attnflow-compile %attnflow_src/examples/mistral_7b_window.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.mistral.sm_90.ptx
+// RUN: %ptxas -arch=sm_90 %t.mistral.sm_90.ptx -o %t.mistral.sm_90.cubin
+// RUN: FileCheck %s --input-file=%t.llama.sm_90.ptx
+
+// Llama: RoPE of q and of k (elementwise kernels, 256 threads, libdevice
+// sin / cos with full range reduction) and the attention kernel (256
+// threads, dynamic shared memory, half-warp shuffles, barriers, FMAs).
+// CHECK: .target sm_90
+// CHECK: .visible .entry main_kernel(
+// CHECK: .maxntid 256, 1, 1
+// CHECK: __cudart_i2opi_f
+// CHECK: .visible .entry main_kernel_0(
+// CHECK: .visible .entry main_kernel_1(
+// CHECK: .maxntid 256, 1, 1
+// CHECK: .shared .align 16 .b8 __dynamic_shmem__
+// CHECK: bar.sync
+// CHECK: fma.rn.f32
+// CHECK: shfl.sync.bfly.b32
