@@ -7,9 +7,13 @@
 // RUN: not attnflow-compile %s -o %t.o 2>&1 | FileCheck %s --check-prefix=NOEMIT
 // NOEMIT: attnflow-compile: error: for the --emit option: must be specified at least once!
 // RUN: not attnflow-compile %s --emit=ptx -o %t.o 2>&1 | FileCheck %s --check-prefix=EMIT
-// EMIT: attnflow-compile: error: for the --emit option: Cannot find option named 'ptx'!
-// RUN: not attnflow-compile %s --target=cuda --emit=obj -o %t.o 2>&1 | FileCheck %s --check-prefix=TARGET
-// TARGET: attnflow-compile: error: for the --target option: Cannot find option named 'cuda'!
+// EMIT: attnflow-compile: error: --emit=ptx and --emit=cubin need --target=cuda
+// RUN: not attnflow-compile %s --target=rocm --emit=obj -o %t.o 2>&1 | FileCheck %s --check-prefix=TARGET
+// TARGET: attnflow-compile: error: for the --target option: Cannot find option named 'rocm'!
+// RUN: not attnflow-compile %s --target=cuda --gpu-arch=sm_75 --emit=ptx -o %t.o 2>&1 | FileCheck %s --check-prefix=ARCH
+// ARCH: attnflow-compile: error: --gpu-arch must be sm_80 or sm_90, got 'sm_75'
+// RUN: not attnflow-compile %s --gpu-arch=sm_90 --emit=obj -o %t.o 2>&1 | FileCheck %s --check-prefix=ARCHCPU
+// ARCHCPU: attnflow-compile: error: --gpu-arch needs --target=cuda
 // RUN: not attnflow-compile %s --emit=obj --mcpu=no-such-cpu -o %t.o 2>&1 | FileCheck %s --check-prefix=MCPU
 // MCPU: attnflow-compile: error: unknown --mcpu=no-such-cpu for {{.*}} (llc -mcpu=help lists the CPUs)
 // MCPU-NOT: not a recognized processor

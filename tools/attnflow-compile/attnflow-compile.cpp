@@ -182,6 +182,8 @@ int main(int argc, char **argv) {
   bool cuda = target == Target::CUDA;
   if (!cuda && (emit == Emit::PTX || emit == Emit::Cubin))
     return fail("--emit=ptx and --emit=cubin need --target=cuda");
+  if (!cuda && gpuArch.getNumOccurrences())
+    return fail("--gpu-arch needs --target=cuda");
   if (cuda && !mlir::attnflow::getSharedMemoryLimit(gpuArch))
     return fail("--gpu-arch must be sm_80 or sm_90, got '" + gpuArch + "'");
 

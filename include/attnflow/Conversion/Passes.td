@@ -83,8 +83,9 @@ def ConvertAttnFlowToGPUPass : Pass<"convert-attnflow-to-gpu"> {
     when staged; scores, sums and accumulators are f32; the output is
     rounded once. GQA: block (.., h, ..) reads kv head h / (Hq / Hkv).
 
-    Errors: f64 operands (not supported on the GPU; use the CPU target), and
-    head dims whose shared-memory plan exceeds `shared-memory-limit`.
+    Errors: f64 operands (not supported on the GPU; use the CPU target),
+    head dims whose shared-memory plan exceeds `shared-memory-limit`, and
+    Hq or B above 65535 (CUDA's grid y / z limit).
   }];
   let options = [
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",

@@ -155,12 +155,22 @@ LogicalResult lowerAttention(AttentionOp op, int64_t sharedMemoryLimit) {
   int64_t numKvHeads = kShape[1], seqKv = kShape[2];
   int64_t headDimV = op.getV().getType().getDimSize(3);
   int64_t group = numHeads / numKvHeads;
+  // CUDA caps grid dimensions y and z at 65535.
+  constexpr int64_t kMaxGridYZ = 65535;
+  if (numHeads > kMaxGridYZ || batch > kMaxGridYZ)
+    return op.emitOpError() << "has Hq = " << numHeads << " and B = " << batch
+                            << "; the GPU grid holds at most " << kMaxGridYZ
+                            << " of each";
   SharedLayout layout = chooseLayout(headDim, headDimV);
-  if (layout.bytes() > sharedMemoryLimit)
+  // The NVVM lowering places dynamic shared memory after a 16-byte-aligned
+  // static symbol, which counts against the same per-block limit.
+  constexpr int64_t kStaticSharedBytes = 16;
+  if (layout.bytes() + kStaticSharedBytes > sharedMemoryLimit)
     return op.emitOpError() << "head dims D = " << headDim << ", Dv = "
                             << headDimV << " need " << layout.bytes()
-                            << " bytes of shared memory per block, more than "
-                               "the target's "
+                            << " bytes of shared memory per block (plus "
+                            << kStaticSharedBytes
+                            << " static), more than the target's "
                             << sharedMemoryLimit;
   const int64_t keyTile = layout.keyTile;
   const int64_t colsS = keyTile / kRowThreads;

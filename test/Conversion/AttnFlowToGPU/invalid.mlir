@@ -9,7 +9,15 @@ func.func @f64(%q: tensor<1x1x4x8xf64>) -> tensor<1x1x4x8xf64> {
 // -----
 
 func.func @head_dim_too_large(%q: tensor<1x1x4x512xf32>) -> tensor<1x1x4x512xf32> {
-  // expected-error @+1 {{head dims D = 512, Dv = 512 need 270976 bytes of shared memory per block, more than the target's 166912}}
+  // expected-error @+1 {{head dims D = 512, Dv = 512 need 270976 bytes of shared memory per block (plus 16 static), more than the target's 166912}}
   %o = attnflow.attention %q, %q, %q : tensor<1x1x4x512xf32>, tensor<1x1x4x512xf32>, tensor<1x1x4x512xf32> -> tensor<1x1x4x512xf32>
   return %o : tensor<1x1x4x512xf32>
+}
+
+// -----
+
+func.func @grid_too_large(%q: tensor<70000x1x1x8xf32>) -> tensor<70000x1x1x8xf32> {
+  // expected-error @+1 {{has Hq = 1 and B = 70000; the GPU grid holds at most 65535 of each}}
+  %o = attnflow.attention %q, %q, %q : tensor<70000x1x1x8xf32>, tensor<70000x1x1x8xf32>, tensor<70000x1x1x8xf32> -> tensor<70000x1x1x8xf32>
+  return %o : tensor<70000x1x1x8xf32>
 }

@@ -558,6 +558,14 @@ func.func @attention_softcap_f32_range(%q: tensor<1x1x4x8xf16>) -> tensor<1x1x4x
 
 // -----
 
+func.func @attention_alibi_no_heads(%q: tensor<1x0x4x8xf32>, %kv: tensor<1x1x4x8xf32>) -> tensor<1x0x4x8xf32> {
+  // expected-error @+1 {{expects no alibi_slopes when Hq = 0}}
+  %0 = attnflow.attention %q, %kv, %kv {alibi_slopes = array<f64>} : tensor<1x0x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x0x4x8xf32>
+  return %0 : tensor<1x0x4x8xf32>
+}
+
+// -----
+
 func.func @attention_alibi_range(%q: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
   // expected-error @+1 {{expects finite alibi_slopes representable in the compute type, got 1.000000e+39}}
   %0 = attnflow.attention %q, %q, %q {alibi_slopes = array<f64: 1.0e+39>} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x4x8xf32>

@@ -276,6 +276,10 @@ LogicalResult AttentionOp::verify() {
     if (static_cast<int64_t>(slopes->size()) != numHeads)
       return emitOpError() << "expects alibi_slopes of length Hq = " << numHeads
                            << ", got " << slopes->size();
+    // An empty table would index nothing: with no query head there is no
+    // slope to apply, so the attribute must be absent.
+    if (slopes->empty())
+      return emitOpError() << "expects no alibi_slopes when Hq = 0";
     for (double slope : *slopes)
       if (!inRange(slope))
         return emitOpError() << "expects finite alibi_slopes representable in "
