@@ -611,3 +611,211 @@ func.func @online_window(%q: tensor<1x4x16x8xf32>, %k: tensor<1x2x9x8xf32>, %acc
   %a, %b, %c = attnflow.online_attention %q, %k, %k at(%i, %i, %i) into(%acc, %m, %m) {scale = 1.0 : f64, window_left = -5 : i64} : tensor<1x4x16x8xf32>, tensor<1x2x9x8xf32>, tensor<1x2x9x8xf32> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
   return
 }
+
+// -----
+
+func.func @linear_missing_projection(%q: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects a 'projection' [M, D] operand with feature map favor_plus}}
+  %0 = attnflow.linear_attention %q, %q, %q {feature_map = #attnflow.feature_map<favor_plus>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_extra_projection(%q: tensor<1x2x8x16xf32>, %w: tensor<4x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects no 'projection' with feature map relu (only favor_plus uses random features)}}
+  %0 = attnflow.linear_attention %q, %q, %q, %w {feature_map = #attnflow.feature_map<relu>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<4x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_projection_rank(%q: tensor<1x2x8x16xf32>, %w: tensor<4x16x1xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'projection' of rank 2 ([M, D]), got 'tensor<4x16x1xf32>'}}
+  %0 = attnflow.linear_attention %q, %q, %q, %w {feature_map = #attnflow.feature_map<favor_plus>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<4x16x1xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_projection_dim(%q: tensor<1x2x8x16xf32>, %w: tensor<4x8xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'projection' dimension 1 (head dim D of q) to be 16, got 8}}
+  %0 = attnflow.linear_attention %q, %q, %q, %w {feature_map = #attnflow.feature_map<favor_plus>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<4x8xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_projection_empty(%q: tensor<1x2x8x16xf32>, %w: tensor<0x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'projection' [M, D] with M >= 1 random features, got M = 0}}
+  %0 = attnflow.linear_attention %q, %q, %q, %w {feature_map = #attnflow.feature_map<favor_plus>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<0x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_projection_type(%q: tensor<1x2x8x16xf32>, %w: tensor<4x16xf16>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'projection' element type to equal q's element type 'f32', got 'f16'}}
+  %0 = attnflow.linear_attention %q, %q, %q, %w {feature_map = #attnflow.feature_map<favor_plus>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<4x16xf16> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_causal_lengths(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x9x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects Sq == Skv when causal, got Sq = 8 and Skv = 9}}
+  %0 = attnflow.linear_attention %q, %k, %k {feature_map = #attnflow.feature_map<relu>, causal = true} : tensor<1x2x8x16xf32>, tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_scale(%q: tensor<1x2x8x16xf32>, %w: tensor<4x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects a finite scale > 0, got -1.000000e+00}}
+  %0 = attnflow.linear_attention %q, %q, %q, %w {feature_map = #attnflow.feature_map<favor_plus>, scale = -1.0 : f64} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<4x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_eps(%q: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects a finite eps >= 0, got -1.000000e-06}}
+  %0 = attnflow.linear_attention %q, %q, %q {feature_map = #attnflow.feature_map<relu>, eps = -1.0e-6 : f64} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_gqa(%q: tensor<1x3x8x16xf32>, %k: tensor<1x2x8x16xf32>) -> tensor<1x3x8x16xf32> {
+  // expected-error @+1 {{expects the query heads Hq = 3 to be a multiple of the kv heads Hkv = 2}}
+  %0 = attnflow.linear_attention %q, %k, %k {feature_map = #attnflow.feature_map<relu>} : tensor<1x3x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x3x8x16xf32>
+  return %0 : tensor<1x3x8x16xf32>
+}
+
+// -----
+
+func.func @linear_result(%q: tensor<1x2x8x16xf32>) -> tensor<1x2x8x8xf32> {
+  // expected-error @+1 {{expects the result type to be 'tensor<1x2x8x16xf32>' ([B, Hq, Sq, Dv]), got 'tensor<1x2x8x8xf32>'}}
+  %0 = attnflow.linear_attention %q, %q, %q {feature_map = #attnflow.feature_map<relu>} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x8xf32>
+  return %0 : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+func.func @linear_feature_map_required(%q: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{requires attribute 'feature_map'}}
+  %0 = attnflow.linear_attention %q, %q, %q : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_dynamic(%q: tensor<1x2x?x16xf32>) -> tensor<1x2x?x16xf32> {
+  // expected-error @+1 {{expects 'q' with a static shape (dynamic sizes, including a dynamic sequence length, are not supported), got 'tensor<1x2x?x16xf32>'}}
+  %0 = attnflow.linear_attention %q, %q, %q {feature_map = #attnflow.feature_map<relu>} : tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32> -> tensor<1x2x?x16xf32>
+  return %0 : tensor<1x2x?x16xf32>
+}
+
+// -----
+
+func.func @vq_codebook_rank(%x: tensor<4x16xf32>, %cb: tensor<16xf32>) -> (tensor<4xi64>, tensor<4x16xf32>) {
+  // expected-error @+1 {{expects 'codebook' of rank 2 ([C, D]) or 3 ([H, C, D]), got 'tensor<16xf32>'}}
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<4x16xf32>, tensor<16xf32> -> tensor<4xi64>, tensor<4x16xf32>
+  return %i, %q : tensor<4xi64>, tensor<4x16xf32>
+}
+
+// -----
+
+func.func @vq_codebook_dim(%x: tensor<4x16xf32>, %cb: tensor<8x15xf32>) -> (tensor<4xi64>, tensor<4x16xf32>) {
+  // expected-error @+1 {{expects 'codebook' dimension 1 (head dim D) to be 16, got 15}}
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<4x16xf32>, tensor<8x15xf32> -> tensor<4xi64>, tensor<4x16xf32>
+  return %i, %q : tensor<4xi64>, tensor<4x16xf32>
+}
+
+// -----
+
+func.func @vq_codebook_empty(%x: tensor<4x16xf32>, %cb: tensor<0x16xf32>) -> (tensor<4xi64>, tensor<4x16xf32>) {
+  // expected-error @+1 {{expects a non-empty 'codebook' (C >= 1), got 'tensor<0x16xf32>'}}
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<4x16xf32>, tensor<0x16xf32> -> tensor<4xi64>, tensor<4x16xf32>
+  return %i, %q : tensor<4xi64>, tensor<4x16xf32>
+}
+
+// -----
+
+func.func @vq_codebook_heads(%x: tensor<1x4x8x16xf32>, %cb: tensor<2x8x16xf32>) -> (tensor<1x4x8xi64>, tensor<1x4x8x16xf32>) {
+  // expected-error @+1 {{expects 'codebook' dimension 0 (heads H of x) to be 4, got 2}}
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<1x4x8x16xf32>, tensor<2x8x16xf32> -> tensor<1x4x8xi64>, tensor<1x4x8x16xf32>
+  return %i, %q : tensor<1x4x8xi64>, tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @vq_codebook_per_head_rank(%x: tensor<4x16xf32>, %cb: tensor<2x8x16xf32>) -> (tensor<4xi64>, tensor<4x16xf32>) {
+  // expected-error @+1 {{expects a shared 'codebook' [C, D] for x of rank other than 4 ([B, H, S, D]), got 'tensor<2x8x16xf32>'}}
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<4x16xf32>, tensor<2x8x16xf32> -> tensor<4xi64>, tensor<4x16xf32>
+  return %i, %q : tensor<4xi64>, tensor<4x16xf32>
+}
+
+// -----
+
+func.func @vq_codebook_type(%x: tensor<4x16xf32>, %cb: tensor<8x16xf16>) -> (tensor<4xi64>, tensor<4x16xf32>) {
+  // expected-error @+1 {{expects 'codebook' element type to equal x's element type 'f32', got 'f16'}}
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<4x16xf32>, tensor<8x16xf16> -> tensor<4xi64>, tensor<4x16xf32>
+  return %i, %q : tensor<4xi64>, tensor<4x16xf32>
+}
+
+// -----
+
+func.func @vq_indices_type(%x: tensor<4x16xf32>, %cb: tensor<8x16xf32>) -> (tensor<4x1xi64>, tensor<4x16xf32>) {
+  // expected-error @+1 {{expects 'indices' of type 'tensor<4xi64>' (x's shape without D), got 'tensor<4x1xi64>'}}
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<4x16xf32>, tensor<8x16xf32> -> tensor<4x1xi64>, tensor<4x16xf32>
+  return %i, %q : tensor<4x1xi64>, tensor<4x16xf32>
+}
+
+// -----
+
+func.func @vq_quantized_type(%x: tensor<4x16xf32>, %cb: tensor<8x16xf32>) -> (tensor<4xi64>, tensor<4x16xf16>) {
+  // expected-error @+1 {{expects 'quantized' of x's type 'tensor<4x16xf32>', got 'tensor<4x16xf16>'}}
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<4x16xf32>, tensor<8x16xf32> -> tensor<4xi64>, tensor<4x16xf16>
+  return %i, %q : tensor<4xi64>, tensor<4x16xf16>
+}
+
+// -----
+
+func.func @vq_x_rank(%x: tensor<f32>, %cb: tensor<8x16xf32>) -> (tensor<i64>, tensor<f32>) {
+  // expected-error @+1 {{expects 'x' [..., D] of rank >= 1 with a static shape, got 'tensor<f32>'}}
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<f32>, tensor<8x16xf32> -> tensor<i64>, tensor<f32>
+  return %i, %q : tensor<i64>, tensor<f32>
+}
+
+// -----
+
+func.func @vq_attention_codebook_heads(%q: tensor<1x4x8x16xf32>, %k: tensor<1x2x8x16xf32>, %cb: tensor<4x8x16xf32>) -> tensor<1x4x8x16xf32> {
+  // expected-error @+1 {{expects 'codebook' dimension 0 (kv heads Hkv of k) to be 2, got 4}}
+  %0 = attnflow.vq_attention %q, %k, %k, %cb : tensor<1x4x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<4x8x16xf32> -> tensor<1x4x8x16xf32>
+  return %0 : tensor<1x4x8x16xf32>
+}
+
+// -----
+
+func.func @vq_attention_block_len(%q: tensor<1x2x8x16xf32>, %cb: tensor<8x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects block_len >= 1, got 0}}
+  %0 = attnflow.vq_attention %q, %q, %q, %cb {block_len = 0 : i64} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<8x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @vq_attention_scale(%q: tensor<1x2x8x16xf32>, %cb: tensor<8x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects a finite scale > 0, got 0.000000e+00}}
+  %0 = attnflow.vq_attention %q, %q, %q, %cb {scale = 0.0 : f64} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<8x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @vq_attention_kv(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x8xf32>, %cb: tensor<8x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects 'k' dimension 3 (head dim D of q) to be 16, got 8}}
+  %0 = attnflow.vq_attention %q, %k, %q, %cb : tensor<1x2x8x16xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x16xf32>, tensor<8x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}

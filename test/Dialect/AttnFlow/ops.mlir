@@ -95,3 +95,42 @@ func.func @online_attention(%q: tensor<1x4x16x8xbf16>, %k: tensor<1x2x?x8xbf16>,
   %a, %m, %s = attnflow.online_attention %q, %k, %v, %bias at(%qp, %kp, %h) into(%acc, %max, %sum) {scale = 0.125 : f64, causal = true, window_left = 7 : i64} : tensor<1x4x16x8xbf16>, tensor<1x2x?x8xbf16>, tensor<1x2x?x8xbf16>, tensor<1x1x16x?xbf16> into tensor<1x4x16x8xf32>, tensor<1x4x16xf32>
   return %a, %m, %s : tensor<1x4x16x8xf32>, tensor<1x4x16xf32>, tensor<1x4x16xf32>
 }
+
+// Linear attention with each feature map: favor_plus takes the projection,
+// the others none; causal, scale and eps round-trip, defaults are elided.
+// CHECK-LABEL: func @linear_attention
+func.func @linear_attention(%q: tensor<1x8x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x16xf32>, %w: tensor<128x32xf32>,
+    %qh: tensor<2x4x10x8xbf16>, %kh: tensor<2x4x12x8xbf16>, %vh: tensor<2x4x12x8xbf16>)
+    -> (tensor<1x8x64x16xf32>, tensor<2x4x10x8xbf16>, tensor<2x4x10x8xbf16>) {
+  // CHECK: attnflow.linear_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {causal = true, eps = 1.000000e-03 : f64, feature_map = #attnflow.feature_map<favor_plus>, scale = 2.500000e-01 : f64}
+  // CHECK-SAME: : tensor<1x8x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x16xf32>, tensor<128x32xf32> -> tensor<1x8x64x16xf32>
+  %0 = attnflow.linear_attention %q, %k, %v, %w {feature_map = #attnflow.feature_map<favor_plus>, causal = true, scale = 0.25 : f64, eps = 1.0e-3 : f64} : tensor<1x8x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x16xf32>, tensor<128x32xf32> -> tensor<1x8x64x16xf32>
+  // CHECK: attnflow.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {feature_map = #attnflow.feature_map<relu>} : tensor<2x4x10x8xbf16>
+  %1 = attnflow.linear_attention %qh, %kh, %vh {feature_map = #attnflow.feature_map<relu>, causal = false, eps = 1.0e-6 : f64} : tensor<2x4x10x8xbf16>, tensor<2x4x12x8xbf16>, tensor<2x4x12x8xbf16> -> tensor<2x4x10x8xbf16>
+  // CHECK: attnflow.linear_attention %{{.*}}, %{{.*}}, %{{.*}} {feature_map = #attnflow.feature_map<elu_plus_one>} : tensor<2x4x10x8xbf16>
+  %2 = attnflow.linear_attention %qh, %kh, %vh {feature_map = #attnflow.feature_map<elu_plus_one>} : tensor<2x4x10x8xbf16>, tensor<2x4x12x8xbf16>, tensor<2x4x12x8xbf16> -> tensor<2x4x10x8xbf16>
+  return %0, %1, %2 : tensor<1x8x64x16xf32>, tensor<2x4x10x8xbf16>, tensor<2x4x10x8xbf16>
+}
+
+// Vector quantization with a shared codebook (any rank of x) and a per-head
+// one (x [B, H, S, D]).
+// CHECK-LABEL: func @vector_quantize
+func.func @vector_quantize(%x: tensor<3x5x16xf16>, %cb: tensor<32x16xf16>, %xh: tensor<1x4x8x16xf32>, %cbh: tensor<4x32x16xf32>)
+    -> (tensor<3x5xi64>, tensor<3x5x16xf16>, tensor<1x4x8xi64>, tensor<1x4x8x16xf32>) {
+  // CHECK: attnflow.vector_quantize %{{.*}}, %{{.*}} : tensor<3x5x16xf16>, tensor<32x16xf16> -> tensor<3x5xi64>, tensor<3x5x16xf16>
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<3x5x16xf16>, tensor<32x16xf16> -> tensor<3x5xi64>, tensor<3x5x16xf16>
+  // CHECK: attnflow.vector_quantize %{{.*}}, %{{.*}} : tensor<1x4x8x16xf32>, tensor<4x32x16xf32> -> tensor<1x4x8xi64>, tensor<1x4x8x16xf32>
+  %ih, %qh = attnflow.vector_quantize %xh, %cbh : tensor<1x4x8x16xf32>, tensor<4x32x16xf32> -> tensor<1x4x8xi64>, tensor<1x4x8x16xf32>
+  return %i, %q, %ih, %qh : tensor<3x5xi64>, tensor<3x5x16xf16>, tensor<1x4x8xi64>, tensor<1x4x8x16xf32>
+}
+
+// Transformer-VQ attention, shared and per-kv-head codebooks.
+// CHECK-LABEL: func @vq_attention
+func.func @vq_attention(%q: tensor<1x8x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x16xf32>, %cb: tensor<512x32xf32>, %cbh: tensor<2x512x32xf32>)
+    -> (tensor<1x8x64x16xf32>, tensor<1x8x64x16xf32>) {
+  // CHECK: attnflow.vq_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {block_len = 16 : i64, causal = true, scale = 1.250000e-01 : f64} : tensor<1x8x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x16xf32>, tensor<512x32xf32> -> tensor<1x8x64x16xf32>
+  %0 = attnflow.vq_attention %q, %k, %v, %cb {causal = true, scale = 0.125 : f64, block_len = 16 : i64} : tensor<1x8x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x16xf32>, tensor<512x32xf32> -> tensor<1x8x64x16xf32>
+  // CHECK: attnflow.vq_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x8x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x16xf32>, tensor<2x512x32xf32> -> tensor<1x8x64x16xf32>
+  %1 = attnflow.vq_attention %q, %k, %v, %cbh : tensor<1x8x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x16xf32>, tensor<2x512x32xf32> -> tensor<1x8x64x16xf32>
+  return %0, %1 : tensor<1x8x64x16xf32>, tensor<1x8x64x16xf32>
+}

@@ -174,49 +174,99 @@ int64_t AttentionOp::getEffectiveWindowRight() {
   return effectiveWindow(*this, getWindowRight());
 }
 
+/// Sizes of an attention-shaped op: q [B, Hq, Sq, D], k [B, Hkv, Skv, D],
+/// v [B, Hkv, Skv, Dv].
+struct AttentionDims {
+  int64_t batch, numHeads, seqQ, headDim, numKvHeads, seqKv, headDimV;
+  Type elementType;
+};
+
+/// Checks the element type of `value` against that of the operand named
+/// `reference`.
+static LogicalResult verifyElementType(Operation *op, Value value,
+                                       StringRef name, Type elementType,
+                                       StringRef reference = "q") {
+  Type actual = cast<RankedTensorType>(value.getType()).getElementType();
+  if (actual == elementType)
+    return success();
+  return op->emitOpError() << "expects '" << name << "' element type to equal "
+                           << reference << "'s element type " << elementType
+                           << ", got " << actual;
+}
+
+/// The checks attention, linear_attention and vq_attention share: static
+/// ranks, one element type, matching B / D / Hkv / Skv, Hq % Hkv == 0 and a
+/// [B, Hq, Sq, Dv] result.
+static FailureOr<AttentionDims> verifyAttentionShapes(Operation *op, Value q,
+                                                      Value k, Value v,
+                                                      Value output) {
+  if (failed(verifyStaticRank(op, q, "q", 4, "[B, Hq, Sq, D]")) ||
+      failed(verifyStaticRank(op, k, "k", 4, "[B, Hkv, Skv, D]")) ||
+      failed(verifyStaticRank(op, v, "v", 4, "[B, Hkv, Skv, Dv]")))
+    return failure();
+  ArrayRef<int64_t> qs = cast<RankedTensorType>(q.getType()).getShape();
+  ArrayRef<int64_t> ks = cast<RankedTensorType>(k.getType()).getShape();
+  ArrayRef<int64_t> vs = cast<RankedTensorType>(v.getType()).getShape();
+  AttentionDims dims = {qs[0], qs[1], qs[2], qs[3], ks[1], ks[2], vs[3],
+                        cast<RankedTensorType>(q.getType()).getElementType()};
+  if (failed(verifyElementType(op, k, "k", dims.elementType)) ||
+      failed(verifyElementType(op, v, "v", dims.elementType)))
+    return failure();
+  if (failed(verifyDim(op, "k", 0, ks[0], dims.batch, "batch B of q")) ||
+      failed(verifyDim(op, "k", 3, ks[3], dims.headDim, "head dim D of q")) ||
+      failed(verifyDim(op, "v", 0, vs[0], dims.batch, "batch B of q")) ||
+      failed(verifyDim(op, "v", 1, vs[1], dims.numKvHeads,
+                       "kv heads Hkv of k")) ||
+      failed(verifyDim(op, "v", 2, vs[2], dims.seqKv, "kv length Skv of k")))
+    return failure();
+  if (dims.numKvHeads == 0 || dims.numHeads % dims.numKvHeads != 0)
+    return op->emitOpError()
+           << "expects the query heads Hq = " << dims.numHeads
+           << " to be a multiple of the kv heads Hkv = " << dims.numKvHeads;
+  auto resultType = cast<RankedTensorType>(output.getType());
+  SmallVector<int64_t> expectedShape = {dims.batch, dims.numHeads, dims.seqQ,
+                                        dims.headDimV};
+  if (resultType.getShape() != ArrayRef<int64_t>(expectedShape) ||
+      resultType.getElementType() != dims.elementType)
+    return op->emitOpError()
+           << "expects the result type to be "
+           << RankedTensorType::get(expectedShape, dims.elementType)
+           << " ([B, Hq, Sq, Dv]), got " << resultType;
+  if (dims.headDim == 0 || dims.headDimV == 0)
+    return op->emitOpError() << "expects non-empty head dims, got D = "
+                             << dims.headDim << " and Dv = " << dims.headDimV;
+  return dims;
+}
+
+/// Checks an optional `scale` attribute: finite, > 0 when `positive`, and
+/// an f32 number unless the op computes in f64.
+static LogicalResult verifyScale(Operation *op, std::optional<APFloat> scale,
+                                 Type elementType, bool positive) {
+  if (!scale)
+    return success();
+  double value = scale->convertToDouble();
+  if (!std::isfinite(value) || (positive && !(value > 0.0)))
+    return op->emitOpError() << "expects a finite scale"
+                             << (positive ? " > 0" : "") << ", got " << value;
+  if (!elementType.isF64() &&
+      std::abs(value) > std::numeric_limits<float>::max())
+    return op->emitOpError() << "expects a scale representable in f32 for "
+                             << elementType << " inputs, got " << value;
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
   Operation *op = getOperation();
-  if (failed(verifyStaticRank(op, getQ(), "q", 4, "[B, Hq, Sq, D]")) ||
-      failed(verifyStaticRank(op, getK(), "k", 4, "[B, Hkv, Skv, D]")) ||
-      failed(verifyStaticRank(op, getV(), "v", 4, "[B, Hkv, Skv, Dv]")))
+  FailureOr<AttentionDims> dims =
+      verifyAttentionShapes(op, getQ(), getK(), getV(), getOutput());
+  if (failed(dims))
     return failure();
-  ArrayRef<int64_t> q = getQ().getType().getShape();
-  ArrayRef<int64_t> k = getK().getType().getShape();
-  ArrayRef<int64_t> v = getV().getType().getShape();
-  int64_t batch = q[0], numHeads = q[1], seqQ = q[2], headDim = q[3];
-  int64_t numKvHeads = k[1], seqKv = k[2], headDimV = v[3];
-
-  Type elementType = getQ().getType().getElementType();
-  auto checkElementType = [&](Value value, StringRef name) -> LogicalResult {
-    Type actual = cast<RankedTensorType>(value.getType()).getElementType();
-    if (actual == elementType)
-      return success();
-    return emitOpError() << "expects '" << name << "' element type to equal "
-                         << "q's element type " << elementType << ", got "
-                         << actual;
+  int64_t batch = dims->batch, numHeads = dims->numHeads, seqQ = dims->seqQ,
+          seqKv = dims->seqKv;
+  Type elementType = dims->elementType;
+  auto checkElementType = [&](Value value, StringRef name) {
+    return verifyElementType(op, value, name, elementType);
   };
-  if (failed(checkElementType(getK(), "k")) ||
-      failed(checkElementType(getV(), "v")))
-    return failure();
-
-  if (failed(verifyDim(op, "k", 0, k[0], batch, "batch B of q")) ||
-      failed(verifyDim(op, "k", 3, k[3], headDim, "head dim D of q")) ||
-      failed(verifyDim(op, "v", 0, v[0], batch, "batch B of q")) ||
-      failed(verifyDim(op, "v", 1, v[1], numKvHeads, "kv heads Hkv of k")) ||
-      failed(verifyDim(op, "v", 2, v[2], seqKv, "kv length Skv of k")))
-    return failure();
-  if (numKvHeads == 0 || numHeads % numKvHeads != 0)
-    return emitOpError() << "expects the query heads Hq = " << numHeads
-                         << " to be a multiple of the kv heads Hkv = "
-                         << numKvHeads;
-
-  auto resultType = getOutput().getType();
-  SmallVector<int64_t> expectedShape = {batch, numHeads, seqQ, headDimV};
-  if (resultType.getShape() != ArrayRef<int64_t>(expectedShape) ||
-      resultType.getElementType() != elementType)
-    return emitOpError() << "expects the result type to be "
-                         << RankedTensorType::get(expectedShape, elementType)
-                         << " ([B, Hq, Sq, Dv]), got " << resultType;
 
   if (Value bias = getBias()) {
     if (failed(verifyStaticRank(op, bias, "bias", 4, "[B|1, Hq|1, Sq, Skv]")) ||
@@ -238,14 +288,8 @@ LogicalResult AttentionOp::verify() {
   auto inRange = [&](double value) {
     return std::isfinite(value) && std::abs(value) <= limit;
   };
-  if (getScale()) {
-    double scale = getScale()->convertToDouble();
-    if (!std::isfinite(scale))
-      return emitOpError() << "expects a finite scale, got " << scale;
-    if (!inRange(scale))
-      return emitOpError() << "expects a scale representable in f32 for "
-                           << elementType << " inputs, got " << scale;
-  }
+  if (failed(verifyScale(op, getScale(), elementType, /*positive=*/false)))
+    return failure();
   // I64Attr getters return uint64_t; the window and sink values are signed.
   int64_t windowLeft = getWindowLeft(), windowRight = getWindowRight();
   int64_t sinks = getNumSinkTokens();
@@ -262,9 +306,6 @@ LogicalResult AttentionOp::verify() {
   if (std::optional<int64_t> offset = getQOffset();
       offset && (*offset > kMaxOffset || *offset < -kMaxOffset))
     return emitOpError() << "expects |q_offset| <= 2^60, got " << *offset;
-  if (headDim == 0 || headDimV == 0)
-    return emitOpError() << "expects non-empty head dims, got D = " << headDim
-                         << " and Dv = " << headDimV;
   double softcap = getLogitSoftcap().convertToDouble();
   if (!(softcap >= 0.0) || !std::isfinite(softcap))
     return emitOpError() << "expects logit_softcap >= 0 (0 = off), got "
@@ -385,3 +426,142 @@ LogicalResult OnlineAttentionOp::verify() {
 
 #define GET_OP_CLASSES
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// LinearAttentionOp
+//===----------------------------------------------------------------------===//
+
+double LinearAttentionOp::getEffectiveScale() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getQ().getType().getDimSize(3)));
+}
+
+LogicalResult LinearAttentionOp::verify() {
+  Operation *op = getOperation();
+  FailureOr<AttentionDims> dims =
+      verifyAttentionShapes(op, getQ(), getK(), getV(), getOutput());
+  if (failed(dims))
+    return failure();
+  bool favorPlus = getFeatureMap() == FeatureMap::favor_plus;
+  if (Value projection = getProjection()) {
+    if (!favorPlus)
+      return emitOpError() << "expects no 'projection' with feature map "
+                           << stringifyFeatureMap(getFeatureMap())
+                           << " (only favor_plus uses random features)";
+    if (failed(verifyStaticRank(op, projection, "projection", 2, "[M, D]")) ||
+        failed(verifyElementType(op, projection, "projection",
+                                 dims->elementType)))
+      return failure();
+    ArrayRef<int64_t> w = cast<RankedTensorType>(projection.getType())
+                              .getShape();
+    if (w[0] < 1)
+      return emitOpError() << "expects 'projection' [M, D] with M >= 1 random "
+                              "features, got M = "
+                           << w[0];
+    if (failed(verifyDim(op, "projection", 1, w[1], dims->headDim,
+                         "head dim D of q")))
+      return failure();
+  } else if (favorPlus) {
+    return emitOpError() << "expects a 'projection' [M, D] operand with "
+                            "feature map favor_plus";
+  }
+  if (getCausal() && dims->seqQ != dims->seqKv)
+    return emitOpError() << "expects Sq == Skv when causal, got Sq = "
+                         << dims->seqQ << " and Skv = " << dims->seqKv;
+  if (failed(verifyScale(op, getScale(), dims->elementType, /*positive=*/true)))
+    return failure();
+  double eps = getEps().convertToDouble();
+  if (!std::isfinite(eps) || !(eps >= 0.0))
+    return emitOpError() << "expects a finite eps >= 0, got " << eps;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// VectorQuantizeOp and VQAttentionOp
+//===----------------------------------------------------------------------===//
+
+/// Checks `codebook` [C, D] (shared) or [H, C, D] (per head) against the
+/// head dim D, the element type of the operand named `reference` and, for a
+/// per-head codebook, `numHeads` (`heads` names it).
+static LogicalResult verifyCodebook(Operation *op, Value codebook,
+                                    int64_t headDim, Type elementType,
+                                    StringRef reference,
+                                    std::optional<int64_t> numHeads,
+                                    StringRef heads) {
+  auto type = cast<RankedTensorType>(codebook.getType());
+  if (type.getRank() != 2 && type.getRank() != 3)
+    return op->emitOpError() << "expects 'codebook' of rank 2 ([C, D]) or 3 "
+                                "([H, C, D]), got "
+                             << type;
+  if (!type.hasStaticShape())
+    return op->emitOpError()
+           << "expects 'codebook' with a static shape, got " << type;
+  if (failed(verifyElementType(op, codebook, "codebook", elementType,
+                               reference)))
+    return failure();
+  int64_t rank = type.getRank();
+  if (rank == 3 && !numHeads)
+    return op->emitOpError() << "expects a shared 'codebook' [C, D] for x of "
+                                "rank other than 4 ([B, H, S, D]), got "
+                             << type;
+  if (rank == 3 && failed(verifyDim(op, "codebook", 0, type.getDimSize(0),
+                                    *numHeads, heads)))
+    return failure();
+  if (type.getDimSize(rank - 2) < 1)
+    return op->emitOpError() << "expects a non-empty 'codebook' (C >= 1), got "
+                             << type;
+  return verifyDim(op, "codebook", rank - 1, type.getDimSize(rank - 1),
+                   headDim, "head dim D");
+}
+
+LogicalResult VectorQuantizeOp::verify() {
+  Operation *op = getOperation();
+  RankedTensorType xType = getX().getType();
+  if (xType.getRank() < 1 || !xType.hasStaticShape())
+    return emitOpError() << "expects 'x' [..., D] of rank >= 1 with a static "
+                            "shape, got "
+                         << xType;
+  int64_t rank = xType.getRank();
+  std::optional<int64_t> numHeads;
+  if (rank == 4)
+    numHeads = xType.getDimSize(1);
+  if (failed(verifyCodebook(op, getCodebook(), xType.getDimSize(rank - 1),
+                            xType.getElementType(), "x", numHeads,
+                            "heads H of x")))
+    return failure();
+  auto indicesType = RankedTensorType::get(xType.getShape().drop_back(),
+                                           IntegerType::get(getContext(), 64));
+  if (getIndices().getType() != indicesType)
+    return emitOpError() << "expects 'indices' of type " << indicesType
+                         << " (x's shape without D), got "
+                         << getIndices().getType();
+  if (getQuantized().getType() != xType)
+    return emitOpError() << "expects 'quantized' of x's type " << xType
+                         << ", got " << getQuantized().getType();
+  return success();
+}
+
+double VQAttentionOp::getEffectiveScale() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  return 1.0 / std::sqrt(static_cast<double>(getQ().getType().getDimSize(3)));
+}
+
+LogicalResult VQAttentionOp::verify() {
+  Operation *op = getOperation();
+  FailureOr<AttentionDims> dims =
+      verifyAttentionShapes(op, getQ(), getK(), getV(), getOutput());
+  if (failed(dims) ||
+      failed(verifyCodebook(op, getCodebook(), dims->headDim,
+                            dims->elementType, "q", dims->numKvHeads,
+                            "kv heads Hkv of k")) ||
+      failed(verifyScale(op, getScale(), dims->elementType,
+                         /*positive=*/true)))
+    return failure();
+  if (std::optional<int64_t> blockLen = getBlockLen();
+      blockLen && static_cast<int64_t>(*blockLen) < 1)
+    return emitOpError() << "expects block_len >= 1, got "
+                         << static_cast<int64_t>(*blockLen);
+  return success();
+}

@@ -32,6 +32,35 @@ def AttnFlow_RopeLayoutAttr
 }
 
 //===----------------------------------------------------------------------===//
+// Linear-attention feature map
+//===----------------------------------------------------------------------===//
+
+def AttnFlow_FeatureMap : I32EnumAttr<"FeatureMap",
+    "the feature map phi of kernelized linear attention", [
+      I32EnumAttrCase<"favor_plus", 0>,
+      I32EnumAttrCase<"relu", 1>,
+      I32EnumAttrCase<"elu_plus_one", 2>
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attnflow";
+}
+
+def AttnFlow_FeatureMapAttr
+    : EnumAttr<AttnFlow_Dialect, AttnFlow_FeatureMap, "feature_map"> {
+  let summary = "linear-attention feature map: `favor_plus`, `relu` or "
+                "`elu_plus_one`";
+  let description = [{
+    `favor_plus`: Performer's positive random features (Choromanski et al.
+    2021, "Rethinking Attention with Performers", eq. 7 with h(x) =
+    exp(-|x|^2 / 2)): phi(x) = exp(W x - |x|^2 / 2) / sqrt(M) for a projection
+    W [M, D], an unbiased estimate of the softmax kernel exp(q . k).
+    `relu`: phi(x) = max(x, 0). `elu_plus_one`: phi(x) = elu(x) + 1
+    (Katharopoulos et al. 2020, "Transformers are RNNs", eq. 7).
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
 // RoPE scaling
 //===----------------------------------------------------------------------===//
 

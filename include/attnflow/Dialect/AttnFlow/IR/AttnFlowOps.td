@@ -11,5 +11,6 @@
 include "attnflow/Dialect/AttnFlow/IR/AttnFlowDialect.td"
 include "attnflow/Dialect/AttnFlow/IR/AttnFlowAttrs.td"
 include "attnflow/Dialect/AttnFlow/IR/AttentionOps.td"
+include "attnflow/Dialect/AttnFlow/IR/LinearAttentionOps.td"
 
 #endif // ATTNFLOW_DIALECT_ATTNFLOW_IR_ATTNFLOWOPS_TD
