@@ -630,6 +630,353 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
   }
 };
 //===----------------------------------------------------------------------===//
+// attnflow.vector_quantize and attnflow.vq_attention
+//===----------------------------------------------------------------------===//
+
+/// Nearest codewords of the vectors of `x` [..., D]: squared distances to
+/// every codeword (computed in f32 or f64), a first-minimum argmin (strict <
+/// while scanning c upwards, so ties keep the lowest index) and a gather.
+/// `codebook` is [C, D], or [H, C, D] indexed by dim 1 of x [B, H, S, D].
+std::pair<Value, Value> buildVectorQuantize(ImplicitLocOpBuilder &b, Value x,
+                                            Value codebook) {
+  MLIRContext *ctx = b.getContext();
+  auto xType = cast<RankedTensorType>(x.getType());
+  auto cbType = cast<RankedTensorType>(codebook.getType());
+  bool perHead = cbType.getRank() == 3;
+  unsigned rank = xType.getRank();
+  unsigned outer = rank - 1; // x's dims without D
+  int64_t numCodes = cbType.getDimSize(cbType.getRank() - 2);
+  Type elementType = xType.getElementType();
+  FloatType computeType = computeTypeFor(elementType);
+  SmallVector<int64_t> outerShape(xType.getShape().drop_back());
+
+  // dist[..., c] = sum_d (x[..., d] - codebook[(h,) c, d])^2.
+  SmallVector<int64_t> distShape(outerShape);
+  distShape.push_back(numCodes);
+  SmallVector<unsigned> outerDims, xDims, cbDims, distDims;
+  for (unsigned i = 0; i < outer; ++i)
+    outerDims.push_back(i);
+  unsigned cDim = outer, dDim = outer + 1;
+  xDims = outerDims;
+  xDims.push_back(dDim);
+  if (perHead)
+    cbDims.push_back(1);
+  cbDims.append({cDim, dDim});
+  distDims = outerDims;
+  distDims.push_back(cDim);
+  Value dist = buildGeneric(
+      b, filledTensor(b, distShape, computeType, constF(b, computeType, 0.0)),
+      {x, codebook},
+      {projection(ctx, outer + 2, xDims), projection(ctx, outer + 2, cbDims)},
+      projection(ctx, outer + 2, distDims), outer + 2, 1,
+      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        Value diff = arith::SubFOp::create(nb, castFloat(nb, args[0], computeType),
+                                           castFloat(nb, args[1], computeType));
+        linalg::YieldOp::create(
+            nb, ValueRange{arith::AddFOp::create(
+                    nb, args[2], arith::MulFOp::create(nb, diff, diff))});
+      });
+
+  // (best, idx) over c, scanning upwards.
+  Value best = filledTensor(
+      b, outerShape, computeType,
+      constF(b, computeType, std::numeric_limits<double>::infinity()));
+  Value idx0 = filledTensor(b, outerShape, b.getI64Type(), constI64(b, 0));
+  SmallVector<AffineMap> maps = {projection(ctx, outer + 1, distDims),
+                                 projection(ctx, outer + 1, outerDims),
+                                 projection(ctx, outer + 1, outerDims)};
+  SmallVector<utils::IteratorType> iterators(outer,
+                                             utils::IteratorType::parallel);
+  iterators.push_back(utils::IteratorType::reduction);
+  auto argmin = linalg::GenericOp::create(
+      b, TypeRange{best.getType(), idx0.getType()}, ValueRange{dist},
+      ValueRange{best, idx0}, maps, iterators,
+      [&](OpBuilder &nested, Location loc, ValueRange args) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        Value c = arith::IndexCastOp::create(
+            nb, nb.getI64Type(), linalg::IndexOp::create(nb, cDim));
+        Value closer = arith::CmpFOp::create(nb, arith::CmpFPredicate::OLT,
+                                             args[0], args[1]);
+        linalg::YieldOp::create(
+            nb, ValueRange{arith::SelectOp::create(nb, closer, args[0], args[1]),
+                           arith::SelectOp::create(nb, closer, c, args[2])});
+      });
+  Value indices = argmin.getResult(1);
+
+  // xq[..., d] = codebook[(h,) idx[...], d].
+  Value quantized = buildGeneric(
+      b, emptyTensor(b, xType.getShape(), elementType), {indices},
+      {projection(ctx, rank, outerDims)},
+      AffineMap::getMultiDimIdentityMap(rank, ctx), rank,
+      0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        SmallVector<Value> at;
+        if (perHead)
+          at.push_back(linalg::IndexOp::create(nb, 1));
+        at.push_back(arith::IndexCastOp::create(nb, nb.getIndexType(), args[0]));
+        at.push_back(linalg::IndexOp::create(nb, rank - 1));
+        linalg::YieldOp::create(
+            nb, ValueRange{tensor::ExtractOp::create(nb, codebook, at)});
+      });
+  return {indices, quantized};
+}
+
+struct VectorQuantizeToLinalg : OpRewritePattern<VectorQuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(VectorQuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    auto [indices, quantized] =
+        buildVectorQuantize(b, op.getX(), op.getCodebook());
+    rewriter.replaceOp(op, {indices, quantized});
+    return success();
+  }
+};
+
+/// The reference of DESIGN.md §3 literally: attention(q, quantized k, v).
+/// The attention it creates is decomposed by this pass too.
+struct VQAttentionToLinalg : OpRewritePattern<VQAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(VQAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value quantizedK = buildVectorQuantize(b, op.getK(), op.getCodebook()).second;
+    // Absent attributes take attention's defaults (no window, no sinks, no
+    // softcap, q_offset = Skv - Sq).
+    auto attention = AttentionOp::create(
+        b, op.getOutput().getType(), op.getQ(), quantizedK, op.getV(),
+        /*bias=*/Value(), b.getF64FloatAttr(op.getEffectiveScale()),
+        op.getCausalAttr(), IntegerAttr(), IntegerAttr(), IntegerAttr(),
+        IntegerAttr(), FloatAttr(), DenseF64ArrayAttr(), IntegerAttr());
+    rewriter.replaceOp(op, attention.getOutput());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// attnflow.linear_attention
+//===----------------------------------------------------------------------===//
+
+/// Features of `x` [B, H, S, D] in the stabilized log domain for favor_plus
+/// (returns the logits l[b,h,s,m] = sqrt(scale) w_m . x - scale |x|^2 / 2 -
+/// ln(M) / 2, so phi = exp(l)), or the features themselves for relu and
+/// elu_plus_one.
+Value buildFeatures(ImplicitLocOpBuilder &b, LinearAttentionOp op, Value x,
+                    FloatType computeType) {
+  MLIRContext *ctx = b.getContext();
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(x.getType()).getShape();
+  if (op.getFeatureMap() != FeatureMap::favor_plus) {
+    bool relu = op.getFeatureMap() == FeatureMap::relu;
+    return buildGeneric(
+        b, emptyTensor(b, shape, computeType), {x},
+        {AffineMap::getMultiDimIdentityMap(4, ctx)},
+        AffineMap::getMultiDimIdentityMap(4, ctx), 4, 0,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value v = castFloat(nb, args[0], computeType);
+          Value zero = constF(nb, computeType, 0.0);
+          Value positive =
+              arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT, v, zero);
+          Value phi =
+              relu ? Value(arith::MaximumFOp::create(nb, v, zero))
+                   : Value(arith::SelectOp::create(
+                         nb, positive,
+                         arith::AddFOp::create(nb, v, constF(nb, computeType, 1.0)),
+                         math::ExpOp::create(nb, v)));
+          linalg::YieldOp::create(nb, ValueRange{phi});
+        });
+  }
+  Value w = op.getProjection();
+  int64_t numFeatures = cast<RankedTensorType>(w.getType()).getDimSize(0);
+  double scale = op.getEffectiveScale();
+  SmallVector<int64_t> rowShape(shape.drop_back());
+  SmallVector<int64_t> featShape(rowShape);
+  featShape.push_back(numFeatures);
+  Value zero = constF(b, computeType, 0.0);
+  // |x|^2 per row, and w_m . x per (row, m).
+  Value norms = buildGeneric(
+      b, filledTensor(b, rowShape, computeType, zero), {x},
+      {AffineMap::getMultiDimIdentityMap(4, ctx)},
+      projection(ctx, 4, {0, 1, 2}), 4, 1,
+      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        Value v = castFloat(nb, args[0], computeType);
+        linalg::YieldOp::create(
+            nb, ValueRange{arith::AddFOp::create(
+                    nb, args[1], arith::MulFOp::create(nb, v, v))});
+      });
+  Value dots = buildGeneric(
+      b, filledTensor(b, featShape, computeType, zero), {x, w},
+      {projection(ctx, 5, {0, 1, 2, 4}), projection(ctx, 5, {3, 4})},
+      projection(ctx, 5, {0, 1, 2, 3}), 5, 1,
+      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        Value prod = arith::MulFOp::create(nb, castFloat(nb, args[0], computeType),
+                                           castFloat(nb, args[1], computeType));
+        linalg::YieldOp::create(
+            nb, ValueRange{arith::AddFOp::create(nb, args[2], prod)});
+      });
+  return buildGeneric(
+      b, emptyTensor(b, featShape, computeType), {dots, norms},
+      {AffineMap::getMultiDimIdentityMap(4, ctx), projection(ctx, 4, {0, 1, 2})},
+      AffineMap::getMultiDimIdentityMap(4, ctx), 4, 0,
+      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        Value l = arith::SubFOp::create(
+            nb,
+            arith::MulFOp::create(nb, args[0],
+                                  constF(nb, computeType, std::sqrt(scale))),
+            arith::AddFOp::create(
+                nb, arith::MulFOp::create(nb, args[1],
+                                          constF(nb, computeType, scale / 2)),
+                constF(nb, computeType,
+                       std::log(static_cast<double>(numFeatures)) / 2)));
+        linalg::YieldOp::create(nb, ValueRange{l});
+      });
+}
+
+/// Max of `logits` over the dims not in `keep`, and exp(logits - max).
+std::pair<Value, Value> stabilize(ImplicitLocOpBuilder &b, Value logits,
+                                  ArrayRef<unsigned> keep,
+                                  FloatType computeType) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(logits.getType());
+  SmallVector<int64_t> maxShape;
+  for (unsigned d : keep)
+    maxShape.push_back(type.getDimSize(d));
+  // Loops: kept dims first, reduced dims last.
+  SmallVector<unsigned> order(keep);
+  for (unsigned d = 0; d < 4; ++d)
+    if (!llvm::is_contained(keep, d))
+      order.push_back(d);
+  SmallVector<unsigned> logitDims(4), maxDims;
+  for (unsigned i = 0; i < 4; ++i)
+    logitDims[order[i]] = i;
+  for (unsigned i = 0; i < keep.size(); ++i)
+    maxDims.push_back(i);
+  Value max = buildGeneric(
+      b,
+      filledTensor(b, maxShape, computeType,
+                   constF(b, computeType,
+                          -std::numeric_limits<double>::infinity())),
+      {logits}, {projection(ctx, 4, logitDims)}, projection(ctx, 4, maxDims),
+      4, 4 - keep.size(), [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, ValueRange{arith::MaximumFOp::create(nb, args[0], args[1])});
+      });
+  Value phi = buildGeneric(
+      b, emptyTensor(b, type.getShape(), computeType), {logits, max},
+      {AffineMap::getMultiDimIdentityMap(4, ctx), projection(ctx, 4, keep)},
+      AffineMap::getMultiDimIdentityMap(4, ctx), 4, 0,
+      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        linalg::YieldOp::create(
+            nb, ValueRange{math::ExpOp::create(
+                    nb, arith::SubFOp::create(nb, args[0], args[1]))});
+      });
+  return {max, phi};
+}
+
+/// The reference: the [Sq, Skv] kernel matrix phi(q_i) . phi(k_j) (masked
+/// to j <= i when causal), then (K V) / (K 1 + eps). favor_plus subtracts a
+/// per-row max from the query logits and a per-(batch, kv head) max from the
+/// key logits; eps is rescaled by the factor exp(-(A_i + B)) they remove,
+/// so the result is the exact formula.
+struct LinearAttentionToLinalg : OpRewritePattern<LinearAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LinearAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    MLIRContext *ctx = b.getContext();
+    ArrayRef<int64_t> qShape = op.getQ().getType().getShape();
+    ArrayRef<int64_t> kShape = op.getK().getType().getShape();
+    int64_t batch = qShape[0], numHeads = qShape[1], seqQ = qShape[2];
+    int64_t numKvHeads = kShape[1], seqKv = kShape[2];
+    int64_t headDimV = op.getV().getType().getDimSize(3);
+    int64_t group = numHeads / numKvHeads;
+    Type elementType = op.getQ().getType().getElementType();
+    FloatType computeType = computeTypeFor(elementType);
+    bool favorPlus = op.getFeatureMap() == FeatureMap::favor_plus;
+
+    Value phiQ = buildFeatures(b, op, op.getQ(), computeType);
+    Value phiK = buildFeatures(b, op, op.getK(), computeType);
+    Value rowMax, kvMax;
+    if (favorPlus) {
+      std::tie(rowMax, phiQ) = stabilize(b, phiQ, {0, 1, 2}, computeType);
+      std::tie(kvMax, phiK) = stabilize(b, phiK, {0, 1}, computeType);
+      rowMax = splitHeads(b, rowMax, group);
+    }
+    phiQ = splitHeads(b, phiQ, group); // [B, Hkv, G, Sq, M]
+
+    // kernel[b, hk, g, i, j] = sum_m phiQ[b, hk, g, i, m] phiK[b, hk, j, m],
+    // 0 above the diagonal when causal.
+    Value zero = constF(b, computeType, 0.0);
+    SmallVector<int64_t> kernelShape = {batch, numKvHeads, group, seqQ, seqKv};
+    bool causal = op.getCausal();
+    Value kernel = buildGeneric(
+        b, filledTensor(b, kernelShape, computeType, zero), {phiQ, phiK},
+        {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 4, 5})},
+        projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value sum = arith::AddFOp::create(
+              nb, args[2], arith::MulFOp::create(nb, args[0], args[1]));
+          if (causal) {
+            Value visible = arith::CmpIOp::create(
+                nb, arith::CmpIPredicate::ule, linalg::IndexOp::create(nb, 4),
+                linalg::IndexOp::create(nb, 3));
+            sum = arith::SelectOp::create(nb, visible, sum, args[2]);
+          }
+          linalg::YieldOp::create(nb, ValueRange{sum});
+        });
+    // numerator [B, Hkv, G, Sq, Dv] and denominator [B, Hkv, G, Sq].
+    SmallVector<int64_t> numShape = {batch, numKvHeads, group, seqQ, headDimV};
+    Value numerator = buildGeneric(
+        b, filledTensor(b, numShape, computeType, zero), {kernel, op.getV()},
+        {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 5, 4})},
+        projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value prod = arith::MulFOp::create(
+              nb, args[0], castFloat(nb, args[1], computeType));
+          linalg::YieldOp::create(
+              nb, ValueRange{arith::AddFOp::create(nb, args[2], prod)});
+        });
+    Value denominator = buildGeneric(
+        b, filledTensor(b, {batch, numKvHeads, group, seqQ}, computeType, zero),
+        {kernel}, {AffineMap::getMultiDimIdentityMap(5, ctx)},
+        projection(ctx, 5, {0, 1, 2, 3}), 5, 1,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          linalg::YieldOp::create(
+              nb, ValueRange{arith::AddFOp::create(nb, args[1], args[0])});
+        });
+
+    // out = numerator / (denominator + eps'), eps' = eps exp(-(A_i + B)).
+    double eps = op.getEps().convertToDouble();
+    SmallVector<Value> inputs = {numerator, denominator};
+    SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(5, ctx),
+                                   projection(ctx, 5, {0, 1, 2, 3})};
+    if (favorPlus) {
+      inputs.append({rowMax, kvMax});
+      maps.append({projection(ctx, 5, {0, 1, 2, 3}), projection(ctx, 5, {0, 1})});
+    }
+    Value out = buildGeneric(
+        b, emptyTensor(b, numShape, elementType), inputs, maps,
+        AffineMap::getMultiDimIdentityMap(5, ctx), 5, 0,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value epsilon = constF(nb, computeType, eps);
+          if (favorPlus)
+            epsilon = arith::MulFOp::create(
+                nb, epsilon,
+                math::ExpOp::create(
+                    nb, arith::NegFOp::create(
+                            nb, arith::AddFOp::create(nb, args[2], args[3]))));
+          Value value = arith::DivFOp::create(
+              nb, args[0], arith::AddFOp::create(nb, args[1], epsilon));
+          linalg::YieldOp::create(nb,
+                                  ValueRange{castFloat(nb, value, elementType)});
+        });
+    rewriter.replaceOp(op, mergeHeads(b, out));
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
 
@@ -655,6 +1002,7 @@ struct ConvertAttnFlowToLinalgPass
 
 void mlir::attnflow::populateAttnFlowToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<RopeToLinalg, AttentionToLinalg, OnlineAttentionToLinalg>(
-      patterns.getContext());
+  patterns.add<RopeToLinalg, AttentionToLinalg, OnlineAttentionToLinalg,
+               LinearAttentionToLinalg, VectorQuantizeToLinalg,
+               VQAttentionToLinalg>(patterns.getContext());
 }

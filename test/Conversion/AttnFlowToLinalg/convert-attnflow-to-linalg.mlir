@@ -152,3 +152,72 @@ func.func @online_attention_edge_tile(%q: tensor<1x1x?x16xf32>, %k: tensor<1x1x?
   %a, %m, %s = attnflow.online_attention %q, %k, %v at(%qp, %kp, %h) into(%acc, %max, %sum) {scale = 0.25 : f64, causal = true, alibi_slopes = array<f64: 0.5, 0.25, 0.125, 0.0625>} : tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32>, tensor<1x1x?x16xf32> into tensor<1x1x?x16xf32>, tensor<1x1x?xf32>
   return %a, %m, %s : tensor<1x1x?x16xf32>, tensor<1x1x?xf32>, tensor<1x1x?xf32>
 }
+
+// -----
+
+// vector_quantize: squared distances to every codeword (f16 computed in
+// f32), a first-minimum argmin over the codes (strict <, so ties keep the
+// lowest index), then a gather from the per-head codebook.
+// CHECK-LABEL: func.func @vector_quantize
+// CHECK:         %[[DIST:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<1x2x6x4xf16>, tensor<2x3x4xf16>) outs(%{{.*}} : tensor<1x2x6x3xf32>)
+// CHECK:           arith.subf
+// CHECK:           arith.mulf
+// CHECK:         %[[ARGMIN:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[DIST]] : tensor<1x2x6x3xf32>) outs(%{{.*}}, %{{.*}} : tensor<1x2x6xf32>, tensor<1x2x6xi64>)
+// CHECK:           arith.cmpf olt
+// CHECK:         linalg.generic {{.*}} ins(%[[ARGMIN]]#1 : tensor<1x2x6xi64>) outs(%{{.*}} : tensor<1x2x6x4xf16>)
+// CHECK:           tensor.extract %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}] : tensor<2x3x4xf16>
+// CHECK:         return %[[ARGMIN]]#1
+func.func @vector_quantize(%x: tensor<1x2x6x4xf16>, %cb: tensor<2x3x4xf16>) -> (tensor<1x2x6xi64>, tensor<1x2x6x4xf16>) {
+  %i, %q = attnflow.vector_quantize %x, %cb : tensor<1x2x6x4xf16>, tensor<2x3x4xf16> -> tensor<1x2x6xi64>, tensor<1x2x6x4xf16>
+  return %i, %q : tensor<1x2x6xi64>, tensor<1x2x6x4xf16>
+}
+
+// -----
+
+// vq_attention is attention over the quantized keys: no attnflow op is left.
+// CHECK-LABEL: func.func @vq_attention
+// CHECK-NOT:     attnflow.
+// CHECK:         arith.cmpf olt
+// CHECK:         math.exp
+// CHECK:         return
+func.func @vq_attention(%q: tensor<1x2x6x4xf32>, %k: tensor<1x1x6x4xf32>, %v: tensor<1x1x6x4xf32>, %cb: tensor<3x4xf32>) -> tensor<1x2x6x4xf32> {
+  %o = attnflow.vq_attention %q, %k, %v, %cb {causal = true} : tensor<1x2x6x4xf32>, tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>, tensor<3x4xf32> -> tensor<1x2x6x4xf32>
+  return %o : tensor<1x2x6x4xf32>
+}
+
+// -----
+
+// linear_attention with favor_plus: logits sqrt(scale) W x - scale |x|^2/2 -
+// ln(M)/2 (scale = 1/sqrt(D) = 0.5, M = 16: sqrt(scale) = 0.7071, scale/2 =
+// 0.25 and ln(16)/2 = 1.386),
+// query rows stabilized by their max and keys by one max per (batch, kv
+// head), then the causal kernel matrix, (K V) / (K 1 + eps exp(-(A + B))).
+// CHECK-LABEL: func.func @linear_attention_favor_plus
+// CHECK-DAG:     arith.constant 0.707106769 : f32
+// CHECK-DAG:     arith.constant 2.500000e-01 : f32
+// CHECK-DAG:     arith.constant 1.38629{{[0-9]*}} : f32
+// CHECK-DAG:     arith.constant 9.99999997E-7 : f32
+// CHECK:         arith.maximumf
+// CHECK:         math.exp
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<1x1x2x6x16xf32>, tensor<1x1x6x16xf32>) outs(%{{.*}} : tensor<1x1x2x6x6xf32>)
+// CHECK:           arith.cmpi ule
+// CHECK:         arith.negf
+// CHECK:         math.exp
+// CHECK:         arith.divf
+func.func @linear_attention_favor_plus(%q: tensor<1x2x6x4xf32>, %k: tensor<1x1x6x4xf32>, %v: tensor<1x1x6x4xf32>, %w: tensor<16x4xf32>) -> tensor<1x2x6x4xf32> {
+  %o = attnflow.linear_attention %q, %k, %v, %w {feature_map = #attnflow.feature_map<favor_plus>, causal = true} : tensor<1x2x6x4xf32>, tensor<1x1x6x4xf32>, tensor<1x1x6x4xf32>, tensor<16x4xf32> -> tensor<1x2x6x4xf32>
+  return %o : tensor<1x2x6x4xf32>
+}
+
+// -----
+
+// relu and elu_plus_one need no stabilization: eps is added as is.
+// CHECK-LABEL: func.func @linear_attention_elu
+// CHECK:         arith.cmpf ogt
+// CHECK:         math.exp
+// CHECK-NOT:     arith.negf
+// CHECK:         arith.divf
+func.func @linear_attention_elu(%q: tensor<1x2x6x4xbf16>, %k: tensor<1x1x7x4xbf16>, %v: tensor<1x1x7x4xbf16>) -> tensor<1x2x6x4xbf16> {
+  %o = attnflow.linear_attention %q, %k, %v {feature_map = #attnflow.feature_map<elu_plus_one>} : tensor<1x2x6x4xbf16>, tensor<1x1x7x4xbf16>, tensor<1x1x7x4xbf16> -> tensor<1x2x6x4xbf16>
+  return %o : tensor<1x2x6x4xbf16>
+}
