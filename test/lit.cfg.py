@@ -45,3 +45,26 @@ else:
     lit_config.note("ptxas not found: GPU assembly tests (REQUIRES: ptxas) are unsupported")
 if config.cuda_toolkit_found.upper() in ("TRUE", "ON", "1", "YES"):
     config.available_features.add("cuda-runtime")
+
+# --- attnflow-cuda-run and the CUDA launch runtime (test/attnflow-cuda-run) --
+# Built when the CUDA toolkit is found (feature cuda-runtime). Its tests need
+# no GPU: they build fake modules and a fake driver with clang, and use the
+# toolkit's libcuda link stub where it is found.
+if "cuda-runtime" in config.available_features:
+    llvm_config.add_tool_substitutions(["attnflow-cuda-run"], tool_dirs)
+    config.substitutions.append(("%attnflow_bin", config.attnflow_tools_dir))
+    config.substitutions.append(
+        ("%attnflow_lib", os.path.join(config.attnflow_obj_root, "lib")))
+    clang = os.path.join(config.llvm_tools_dir, "clang")
+    if os.path.exists(clang):
+        config.available_features.add("clang")
+        config.substitutions.append(("%clang", clang))
+    cuda_root = (os.path.dirname(os.path.dirname(config.ptxas))
+                 if config.ptxas else "/usr/local/cuda")
+    for stub in (os.path.join(cuda_root, "lib64", "stubs", "libcuda.so"),
+                 os.path.join(cuda_root, "targets", "x86_64-linux", "lib",
+                              "stubs", "libcuda.so")):
+        if os.path.exists(stub):
+            config.available_features.add("cuda-stub")
+            config.substitutions.append(("%cuda_stub_libcuda", stub))
+            break

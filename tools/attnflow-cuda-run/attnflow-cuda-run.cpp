@@ -602,19 +602,25 @@ bool resultToArray(const TensorSpec &spec, const int64_t *slots,
   // The elements the descriptor reaches: [offset, offset + span).
   bool contiguous = true;
   int64_t expected = 1, span = 1;
+  bool negative = offset < 0;
+  for (size_t d = 0; d < rank; ++d)
+    negative |= strides[d] < 0;
+  if (negative) {
+    error = "the module returned a buffer with a negative offset or stride "
+            "for " +
+            spec.typeString;
+    return false;
+  }
+  bool overflow = false;
   for (size_t d = rank; d-- > 0;) {
-    if (strides[d] < 0 || offset < 0) {
-      error = "the module returned a buffer with a negative offset or stride "
-              "for " +
-              spec.typeString;
-      return false;
-    }
     if (spec.shape[d] != 1 && strides[d] != expected)
       contiguous = false;
     expected *= spec.shape[d];
-    span += (spec.shape[d] - 1) * strides[d];
+    int64_t reach;
+    overflow |= __builtin_mul_overflow(spec.shape[d] - 1, strides[d], &reach) ||
+                __builtin_add_overflow(span, reach, &span);
   }
-  if (!contiguous && span > 4 * n + (int64_t(1) << 20)) {
+  if (!contiguous && (overflow || span > 4 * n + (int64_t(1) << 20))) {
     error = "the module returned a non-contiguous buffer for " +
             spec.typeString + " (strides too sparse to copy)";
     return false;
