@@ -362,23 +362,7 @@ def attention(q, k, v, bias=None, scale=None, causal=False, window_left=-1,
       ValueError: shape mismatches, window below -1, negative
         num_sink_tokens, alibi_slopes not of length Hq, logn_train_len = 1.
     """
-    q = np.asarray(q, dtype=np.float64)
-    k = np.asarray(k, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
-        raise ValueError("q, k, v must be rank 4 ([B,H,S,D]), got shapes "
-                         f"{list(q.shape)}, {list(k.shape)}, {list(v.shape)}")
-    batch, hq, sq, dim = q.shape
-    if k.shape[0] != batch or k.shape[3] != dim:
-        raise ValueError(f"k must be [B={batch},Hkv,Skv,D={dim}], "
-                         f"got {list(k.shape)}")
-    hkv, skv = k.shape[1], k.shape[2]
-    if v.shape[:3] != k.shape[:3]:
-        raise ValueError(f"v must be [B,Hkv,Skv,Dv]=[{batch},{hkv},{skv},Dv], "
-                         f"got {list(v.shape)}")
-    if hq % hkv:
-        raise ValueError(f"Hq={hq} must be a multiple of Hkv={hkv}")
-    dv = v.shape[3]
+    q, k, v, (batch, hq, hkv, sq, skv, dim, dv) = _check_qkv(q, k, v)
     group = hq // hkv
     if window_left < -1 or window_right < -1:
         raise ValueError(f"window_left/window_right must be >= -1, got "
