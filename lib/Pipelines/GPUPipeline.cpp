@@ -65,7 +65,7 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   std::string toolkit = options.cudaPath.empty()
                             ? getDefaultCUDAToolkitPath()
                             : std::string(options.cudaPath);
-  if (!llvm::sys::fs::exists(toolkit + "/nvvm/libdevice/libdevice.10.bc"))
+  if (!llvm::sys::fs::is_regular_file(toolkit + "/nvvm/libdevice/libdevice.10.bc"))
     return errorHandler("attnflow-gpu-pipeline: no CUDA toolkit at '" +
                         toolkit +
                         "' (kernels link its nvvm/libdevice/libdevice.10.bc "
@@ -116,6 +116,8 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   // the toolkit path its builder cannot take): device code to PTX / cubin for
   // the chip (PTX ISA 8.0: the default 6.0 is too old for sm_80 / sm_90),
   // host code to the LLVM dialect calling the mgpu* runtime.
+  // bf16 mma.sync, which MLIR 22's NVGPU lowering cannot deduce, first.
+  pm.addPass(createLowerBF16MmaSyncPass());
   pm.addPass(createConvertNVGPUToNVVMPass());
   pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(createSCFToControlFlowPass());

@@ -24,8 +24,8 @@ LogicalResult printTensorType(Type type, llvm::raw_ostream &os) {
     return failure();
   Type element = tensor.getElementType();
   if (!(element.isF64() || element.isF32() || element.isF16() ||
-        element.isBF16() || element.isInteger(64) || element.isInteger(32) ||
-        element.isInteger(1)))
+        element.isBF16() || element.isSignlessInteger(64) ||
+        element.isSignlessInteger(32) || element.isSignlessInteger(1)))
     return failure();
   for (int64_t size : tensor.getShape())
     os << size << 'x';

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 namespace mlir::attnflow {
@@ -71,8 +72,33 @@ struct GPUHostMemoryPass
         op->emitError() << "'" << op->getName()
                         << "' accesses a buffer from host code, but on the "
                            "GPU path buffers live in device memory; only "
-                           "kernels may read or write them";
+                           "kernels may read or write them (ops without a "
+                           "parallel dimension, such as rank-0 results and "
+                           "full reductions, are not mapped to kernels yet)";
         return signalPassFailure();
+      }
+      auto isUnranked = [](Type type) { return isa<UnrankedMemRefType>(type); };
+      if (llvm::any_of(op->getOperandTypes(), isUnranked) ||
+          llvm::any_of(op->getResultTypes(), isUnranked)) {
+        op->emitError() << "'" << op->getName()
+                        << "' passes an unranked buffer in host code; the GPU "
+                           "pipeline tracks the ownership of ranked buffers "
+                           "only";
+        return signalPassFailure();
+      }
+      if (auto call = dyn_cast<func::CallOp>(op)) {
+        auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+            call, call.getCalleeAttr());
+        auto isBuffer = [](Type type) { return isa<MemRefType>(type); };
+        if (callee && callee.isExternal() &&
+            (llvm::any_of(call.getOperandTypes(), isBuffer) ||
+             llvm::any_of(call.getResultTypes(), isBuffer))) {
+          op->emitError() << "calls the external function '"
+                          << call.getCallee()
+                          << "' with buffers, but on the GPU path buffers "
+                             "live in device memory";
+          return signalPassFailure();
+        }
       }
       if (isa<memref::AllocaOp>(op)) {
         op->emitError() << "'memref.alloca' in host code: a host stack "
@@ -125,11 +151,12 @@ struct GPUHostMemoryPass
 
   /// Bufferization's ownership-based deallocation cannot analyse functions
   /// that launch kernels (gpu.launch and gpu.barrier have no declared memory
-  /// effects), so host buffers are freed here: the host code is straight
-  /// line, every result is made a fresh allocation the caller owns (a
-  /// returned argument or global is copied; a buffer returned twice is
-  /// copied for its second use), and every other allocation is freed before
-  /// the return (unless the host code frees it itself).
+  /// effects), so host buffers are freed here. The host code is straight
+  /// line; the function owns its allocations and the results of the calls it
+  /// makes (every function returns fresh buffers). Every result is made a
+  /// buffer the caller owns (a returned argument, global, view or buffer
+  /// returned twice is copied into a fresh one), and every other owned
+  /// buffer is freed before the return (unless the host code frees it).
   LogicalResult freeAndReturnFresh(RewriterBase &rewriter) {
     func::FuncOp func = getOperation();
     if (func.isExternal())
@@ -137,22 +164,25 @@ struct GPUHostMemoryPass
     if (!func.getBody().hasOneBlock())
       return func.emitError() << "host code with control flow between blocks "
                                  "is not supported by the GPU pipeline";
-    auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
-    auto rootOf = [](Value value) {
-      while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-        value = view.getViewSource();
-      return value;
-    };
-    llvm::SmallPtrSet<Operation *, 8> returned;
+    Block &body = func.getBody().front();
+    SmallVector<Value> owned;
+    for (Operation &op : body) {
+      if (auto alloc = dyn_cast<gpu::AllocOp>(op))
+        owned.push_back(alloc.getMemref());
+      else if (isa<func::CallOp>(op))
+        for (Value result : op.getResults())
+          if (isa<MemRefType>(result.getType()))
+            owned.push_back(result);
+    }
+    auto ret = cast<func::ReturnOp>(body.getTerminator());
+    llvm::SmallPtrSet<Value, 8> returned;
     rewriter.setInsertionPoint(ret);
     for (OpOperand &operand : ret->getOpOperands()) {
       auto type = dyn_cast<MemRefType>(operand.get().getType());
       if (!type)
         continue;
-      Operation *root = rootOf(operand.get()).getDefiningOp();
-      auto alloc = dyn_cast_or_null<gpu::AllocOp>(root);
-      if (alloc && alloc.getMemref() == operand.get() &&
-          returned.insert(alloc).second)
+      if (llvm::is_contained(owned, operand.get()) &&
+          returned.insert(operand.get()).second)
         continue;
       if (!type.getLayout().isIdentity() || !type.hasStaticShape())
         return ret.emitError() << "result #" << operand.getOperandNumber()
@@ -165,18 +195,17 @@ struct GPUHostMemoryPass
       if (failed(createCopy(rewriter, ret, operand.get(), fresh.getMemref())))
         return failure();
       operand.set(fresh.getMemref());
-      returned.insert(fresh);
+      returned.insert(fresh.getMemref());
     }
-    SmallVector<gpu::AllocOp> allocs(func.getBody().front().getOps<gpu::AllocOp>());
-    auto freed = [](gpu::AllocOp alloc) {
-      return llvm::any_of(alloc.getMemref().getUsers(), [](Operation *user) {
+    auto freed = [](Value buffer) {
+      return llvm::any_of(buffer.getUsers(), [](Operation *user) {
         return isa<gpu::DeallocOp>(user);
       });
     };
-    for (gpu::AllocOp alloc : allocs)
-      if (!returned.contains(alloc) && !freed(alloc))
+    for (Value buffer : owned)
+      if (!returned.contains(buffer) && !freed(buffer))
         gpu::DeallocOp::create(rewriter, ret.getLoc(), /*asyncToken=*/Type(),
-                               ValueRange{}, alloc.getMemref());
+                               ValueRange{}, buffer);
     return success();
   }
 };

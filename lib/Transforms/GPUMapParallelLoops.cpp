@@ -10,7 +10,10 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <limits>
 
 namespace mlir::attnflow {
 #define GEN_PASS_DEF_GPUMAPPARALLELLOOPSPASS
@@ -57,6 +60,41 @@ struct GPUMapParallelLoopsPass
     });
     IRRewriter rewriter(&getContext());
     for (scf::ParallelOp loop : outermost) {
+      // Loop-carried reductions would need a cross-block combine; linalg
+      // lowers its reductions to sequential loops inside the parallel ones.
+      if (loop.getNumReductions() != 0) {
+        loop.emitError() << "attnflow-gpu-map-parallel-loops does not map an "
+                            "scf.parallel with reductions (init values) to "
+                            "the GPU";
+        return signalPassFailure();
+      }
+      // CUDA grids hold at most 2^31 - 1 blocks in x.
+      std::optional<int64_t> iterations = 1;
+      for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
+                                           loop.getUpperBound(),
+                                           loop.getStep())) {
+        std::optional<int64_t> l = getConstantIntValue(lb),
+                               u = getConstantIntValue(ub),
+                               st = getConstantIntValue(step);
+        if (!iterations || !l || !u || !st || *st <= 0) {
+          iterations = std::nullopt;
+          break;
+        }
+        int64_t trips = *u > *l ? llvm::divideCeil(*u - *l, *st) : 0;
+        if (trips != 0 && *iterations > std::numeric_limits<int64_t>::max() / trips) {
+          iterations = std::numeric_limits<int64_t>::max();
+          break;
+        }
+        *iterations *= trips;
+      }
+      constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1;
+      if (iterations && llvm::divideCeil(*iterations, int64_t(blockSize)) > kMaxGridX) {
+        loop.emitError() << "parallel loop of " << *iterations
+                         << " iterations needs more than " << kMaxGridX
+                         << " blocks of " << static_cast<int64_t>(blockSize)
+                         << " threads (CUDA's grid x limit)";
+        return signalPassFailure();
+      }
       if (loop.getNumLoops() > 1) {
         // collapseParallelLoops replaces the loop in place.
         Block *block = loop->getBlock();

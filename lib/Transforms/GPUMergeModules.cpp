@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OperationSupport.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::attnflow {
@@ -22,6 +23,12 @@ struct GPUMergeModulesPass
     if (modules.size() < 2)
       return;
     gpu::GPUModuleOp target = modules.front();
+    for (gpu::GPUModuleOp source : llvm::drop_begin(modules))
+      if (source.getTargetsAttr() != target.getTargetsAttr()) {
+        source.emitError() << "cannot merge GPU modules with different "
+                              "targets";
+        return signalPassFailure();
+      }
     SymbolTable targetSymbols(target);
     for (gpu::GPUModuleOp source : llvm::drop_begin(modules)) {
       // Outlining names each module uniquely but may reuse kernel names
@@ -31,11 +38,19 @@ struct GPUMergeModulesPass
       for (Operation &op : llvm::make_early_inc_range(
                source.getBodyRegion().front().without_terminator())) {
         auto symbol = dyn_cast<SymbolOpInterface>(op);
-        if (symbol && targetSymbols.lookup(symbol.getName())) {
+        if (Operation *existing =
+                symbol ? targetSymbols.lookup(symbol.getName()) : nullptr) {
           // Other symbols with one name are copies of one global (e.g. a
           // constant table two kernels read): keep the first.
-          if (!isa<gpu::GPUFuncOp>(op))
+          if (!isa<gpu::GPUFuncOp>(op)) {
+            if (!OperationEquivalence::isEquivalentTo(
+                    existing, &op, OperationEquivalence::IgnoreLocations)) {
+              op.emitError() << "GPU modules define different symbols named '"
+                             << symbol.getName() << "'";
+              return signalPassFailure();
+            }
             continue;
+          }
           StringAttr unique = source.getNameAttr();
           if (targetSymbols.lookup(unique)) {
             op.emitError() << "cannot give kernel '" << symbol.getName()
@@ -53,7 +68,9 @@ struct GPUMergeModulesPass
           target.getBodyRegion().front().push_back(&op);
       }
       getOperation().walk([&](gpu::LaunchFuncOp launch) {
-        if (launch.getKernelModuleName() != source.getName())
+        // Launches in nested modules refer to their own GPU modules.
+        if (launch->getParentOfType<ModuleOp>() != getOperation() ||
+            launch.getKernelModuleName() != source.getName())
           return;
         StringAttr kernel = launch.getKernelName();
         if (StringAttr name = renamed.lookup(kernel.getValue()))

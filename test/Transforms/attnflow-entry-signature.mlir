@@ -40,3 +40,10 @@ func.func @scalar(%a: tensor<2xf32>) -> index {
 func.func @i8(%a: tensor<2xi8>) {
   return
 }
+
+// -----
+
+// expected-error @+1 {{entry point argument #0 has type 'tensor<2xui32>'}}
+func.func @unsigned(%a: tensor<2xui32>) {
+  return
+}

@@ -106,3 +106,40 @@ func.func @returned_view(%a: memref<4x4xf32>) -> memref<2x2xf32, strided<[4, 1]>
   // expected-error @+1 {{result #0 is a view of type 'memref<2x2xf32, strided<[4, 1]>>'; GPU entry points return contiguous, statically shaped buffers}}
   return %s : memref<2x2xf32, strided<[4, 1]>>
 }
+
+// -----
+
+// A function owns the buffers its calls return: one call result is
+// returned, the other is freed.
+// CHECK-LABEL: func.func @calls
+// CHECK:         %[[A:.*]] = call @make() : () -> memref<4xf32>
+// CHECK:         %[[B:.*]] = call @make() : () -> memref<4xf32>
+// CHECK:         gpu.dealloc  %[[A]] : memref<4xf32>
+// CHECK-NOT:     gpu.dealloc
+// CHECK:         return %[[B]]
+func.func private @make() -> memref<4xf32> {
+  %a = memref.alloc() : memref<4xf32>
+  return %a : memref<4xf32>
+}
+func.func @calls() -> memref<4xf32> {
+  %a = call @make() : () -> memref<4xf32>
+  %b = call @make() : () -> memref<4xf32>
+  return %b : memref<4xf32>
+}
+
+// -----
+
+func.func private @host_fn(memref<4xf32>) -> memref<4xf32>
+func.func @external_call(%m: memref<4xf32>) -> memref<4xf32> {
+  // expected-error @+1 {{calls the external function 'host_fn' with buffers, but on the GPU path buffers live in device memory}}
+  %r = call @host_fn(%m) : (memref<4xf32>) -> memref<4xf32>
+  return %r : memref<4xf32>
+}
+
+// -----
+
+func.func @unranked(%m: memref<4xf32>) -> memref<*xf32> {
+  // expected-error @+1 {{'memref.cast' passes an unranked buffer in host code; the GPU pipeline tracks the ownership of ranked buffers only}}
+  %u = memref.cast %m : memref<4xf32> to memref<*xf32>
+  return %u : memref<*xf32>
+}

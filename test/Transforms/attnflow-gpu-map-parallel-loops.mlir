@@ -1,6 +1,6 @@
-// RUN: attnflow-opt %s --split-input-file --attnflow-gpu-map-parallel-loops | FileCheck %s
-// RUN: attnflow-opt %s --split-input-file --attnflow-gpu-map-parallel-loops --convert-parallel-loops-to-gpu --canonicalize | FileCheck %s --check-prefix=LAUNCH
-// RUN: attnflow-opt %s --split-input-file --attnflow-gpu-map-parallel-loops="block-size=128" --convert-parallel-loops-to-gpu --canonicalize | FileCheck %s --check-prefix=BLOCK128
+// RUN: attnflow-opt %s --split-input-file --verify-diagnostics --attnflow-gpu-map-parallel-loops | FileCheck %s
+// RUN: attnflow-opt %s --split-input-file --verify-diagnostics --attnflow-gpu-map-parallel-loops --convert-parallel-loops-to-gpu --canonicalize | FileCheck %s --check-prefix=LAUNCH
+// RUN: attnflow-opt %s --split-input-file --verify-diagnostics --attnflow-gpu-map-parallel-loops="block-size=128" --convert-parallel-loops-to-gpu --canonicalize | FileCheck %s --check-prefix=BLOCK128
 // RUN: not attnflow-opt %s --attnflow-gpu-map-parallel-loops="block-size=2048" 2>&1 | FileCheck %s --check-prefix=BAD
 
 // A 3-d elementwise loop (4 x 100 x 64 = 25600 elements) is collapsed to one
@@ -76,6 +76,39 @@ func.func @nested(%m: memref<8x8xf32>) {
       memref.store %f, %m[%i, %j] : memref<8x8xf32>
       scf.reduce
     }
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+func.func @reduction(%m: memref<8xf32>, %n: index) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %z = arith.constant 0.0 : f32
+  // expected-error @+1 {{attnflow-gpu-map-parallel-loops does not map an scf.parallel with reductions (init values) to the GPU}}
+  %r = scf.parallel (%i) = (%c0) to (%n) step (%c1) init (%z) -> f32 {
+    %x = memref.load %m[%i] : memref<8xf32>
+    scf.reduce(%x : f32) {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.addf %a, %b : f32
+      scf.reduce.return %s : f32
+    }
+  }
+  return %r : f32
+}
+
+// -----
+
+func.func @grid_too_large(%m: memref<1000000x1000000xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = arith.constant 1000000 : index
+  %f = arith.constant 1.0 : f32
+  // expected-error @+1 {{parallel loop of 1000000000000 iterations needs more than 2147483647 blocks of}}
+  scf.parallel (%i, %j) = (%c0, %c0) to (%n, %n) step (%c1, %c1) {
+    memref.store %f, %m[%i, %j] : memref<1000000x1000000xf32>
     scf.reduce
   }
   return

@@ -241,9 +241,15 @@ int main(int argc, char **argv) {
     auto binaries = llvm::to_vector(module->getOps<gpu::BinaryOp>());
     if (binaries.empty())
       return fail(inputFilename + " has no GPU kernels to emit");
-    for (gpu::BinaryOp binary : binaries)
-      for (Attribute object : binary.getObjects())
-        os << cast<gpu::ObjectAttr>(object).getObject().getValue();
+    // A module that already held compiled kernels would give two binaries,
+    // which cannot be written as one PTX / cubin file.
+    if (binaries.size() != 1 || binaries.front().getObjects().size() != 1)
+      return fail(inputFilename + " lowers to several GPU binaries (does it "
+                                  "already contain compiled kernels?); "
+                                  "--emit=ptx / cubin write one");
+    os << cast<gpu::ObjectAttr>(binaries.front().getObjects()[0])
+              .getObject()
+              .getValue();
   } else {
     llvm::LLVMContext llvmContext;
     std::unique_ptr<llvm::Module> llvmModule =

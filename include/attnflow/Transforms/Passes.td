@@ -120,6 +120,8 @@ def GPUMapParallelLoopsPass
     loop to blocks only, which launches one thread per block; collapsing
     first also gives every elementwise kernel the same full-grid shape
     whatever its rank.
+    Errors: an scf.parallel with reductions (init values), and a loop whose
+    tiles would exceed CUDA's 2^31 - 1 blocks in x.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
@@ -144,15 +146,17 @@ def GPUHostMemoryPass : Pass<"attnflow-gpu-host-memory", "::mlir::func::FuncOp">
     kernel are moved into it (kernel outlining then copies the global into
     the GPU module). It also frees them, since bufferization's
     ownership-based deallocation cannot analyse functions that launch
-    kernels (gpu.launch and gpu.barrier declare no memory effects): every
-    result becomes a fresh allocation the caller owns (a returned argument,
-    global or repeated buffer is copied) and every other allocation is
-    freed before the return. Run gpu-async-region after outlining to give
+    kernels (gpu.launch and gpu.barrier declare no memory effects): a
+    function owns its allocations and the results of its calls; every
+    result becomes a fresh buffer the caller owns (a returned argument,
+    global, view or repeated buffer is copied) and every other owned buffer
+    is freed before the return. Run gpu-async-region after outlining to give
     these ops a stream.
     Errors: host code that would read or write a buffer itself (a load,
     store, vector transfer or linalg op left outside any kernel), since its
     buffers are not in host memory; a host `memref.alloca` (kernels cannot
-    see the host stack); allocations inside host control flow, or host
+    see the host stack); unranked buffers in host code; calls passing
+    buffers to external (host) functions; allocations inside host control flow, or host
     code of several blocks (only straight-line host code is freed
     correctly); a copy between non-identity layouts
     (run attnflow-expand-strided-copies first).

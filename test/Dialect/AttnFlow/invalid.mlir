@@ -819,3 +819,19 @@ func.func @vq_attention_kv(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x8xf32>, %c
   %0 = attnflow.vq_attention %q, %k, %q, %cb : tensor<1x2x8x16xf32>, tensor<1x2x8x8xf32>, tensor<1x2x8x16xf32>, tensor<8x16xf32> -> tensor<1x2x8x16xf32>
   return %0 : tensor<1x2x8x16xf32>
 }
+
+// -----
+
+func.func @linear_eps_f32(%q: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {
+  // expected-error @+1 {{expects eps = 0 or a normal f32 number for 'f32' inputs, got 1.000000e-50}}
+  %0 = attnflow.linear_attention %q, %q, %q {feature_map = #attnflow.feature_map<relu>, eps = 1.0e-50 : f64} : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  return %0 : tensor<1x2x8x16xf32>
+}
+
+// -----
+
+func.func @linear_no_kv_heads(%q: tensor<1x0x8x16xf32>) -> tensor<1x0x8x16xf32> {
+  // expected-error @+1 {{expects at least one kv head, got Hkv = 0}}
+  %0 = attnflow.linear_attention %q, %q, %q {feature_map = #attnflow.feature_map<relu>} : tensor<1x0x8x16xf32>, tensor<1x0x8x16xf32>, tensor<1x0x8x16xf32> -> tensor<1x0x8x16xf32>
+  return %0 : tensor<1x0x8x16xf32>
+}

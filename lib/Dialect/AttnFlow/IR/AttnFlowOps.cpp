@@ -219,7 +219,9 @@ static FailureOr<AttentionDims> verifyAttentionShapes(Operation *op, Value q,
                        "kv heads Hkv of k")) ||
       failed(verifyDim(op, "v", 2, vs[2], dims.seqKv, "kv length Skv of k")))
     return failure();
-  if (dims.numKvHeads == 0 || dims.numHeads % dims.numKvHeads != 0)
+  if (dims.numKvHeads == 0)
+    return op->emitOpError() << "expects at least one kv head, got Hkv = 0";
+  if (dims.numHeads % dims.numKvHeads != 0)
     return op->emitOpError()
            << "expects the query heads Hq = " << dims.numHeads
            << " to be a multiple of the kv heads Hkv = " << dims.numKvHeads;
@@ -474,6 +476,13 @@ LogicalResult LinearAttentionOp::verify() {
   double eps = getEps().convertToDouble();
   if (!std::isfinite(eps) || !(eps >= 0.0))
     return emitOpError() << "expects a finite eps >= 0, got " << eps;
+  // Non-f64 inputs are computed in f32, where a smaller eps would be 0 or a
+  // denormal and no longer keep the normalizer away from 0.
+  if (!dims->elementType.isF64() && eps != 0.0 &&
+      (eps < std::numeric_limits<float>::min() ||
+       eps > std::numeric_limits<float>::max()))
+    return emitOpError() << "expects eps = 0 or a normal f32 number for "
+                         << dims->elementType << " inputs, got " << eps;
   return success();
 }
 
