@@ -6,11 +6,13 @@
 //
 // (DESIGN.md §5.) Runs one function of a module that `attnflow-compile
 // --target=cuda --emit=obj` compiled and `clang -shared` linked, on a GPU,
-// with the .npy conventions of attnflow-run. It links no MLIR or LLVM
-// library and not libcuda: the CUDA launch runtime (libattnflow_cuda_runtime,
-// found through the rpath $ORIGIN/../lib) loads the driver at run time, so
-// this tool and a compiled module can be carried to any machine with an
-// NVIDIA driver, and say clearly when there is none.
+// with the .npy conventions of attnflow-run (both tools take them from
+// runtime/TensorIO.h: reading, generating and writing tensors, the shared
+// flags and their messages). It links no MLIR or LLVM library and not
+// libcuda: the CUDA launch runtime (libattnflow_cuda_runtime, found through
+// the rpath $ORIGIN/../lib) loads the driver at run time, so this tool and a
+// compiled module can be carried to any machine with an NVIDIA driver, and
+// say clearly when there is none.
 //
 // Module ABI (see --help): the module's global constructors load its GPU
 // code through the runtime (mgpuModuleLoad*), so the module is dlopen'ed
@@ -32,17 +34,16 @@
 
 #include "CudaRuntime.h"
 #include "Npy.h"
+#include "TensorIO.h"
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <climits>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <set>
 #include <string>
 #include <utility>
@@ -53,6 +54,9 @@
 #include <unistd.h>
 
 namespace npy = ::attnflow::npy;
+namespace tensorio = ::attnflow::tensorio;
+using tensorio::plural;
+using tensorio::TensorSpec;
 
 namespace {
 
@@ -73,10 +77,6 @@ int fail(const std::string &message) {
 
 void note(const std::string &message) {
   std::fprintf(stderr, "%s: note: %s\n", kTool, message.c_str());
-}
-
-std::string plural(size_t n, const char *word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
 //===----------------------------------------------------------------------===//
@@ -154,17 +154,11 @@ ENVIRONMENT:
                         and every kernel launch on stderr
 )";
 
-struct Options {
+/// --input, --output, --random-inputs, --seed, --repeat and --warmup are
+/// attnflow-run's (tensorio::RunOptions); the rest is this tool's.
+struct Options : tensorio::RunOptions {
   std::string module;
   std::string entry = "main";
-  std::vector<std::string> inputs, outputs;
-  bool randomInputs = false;
-  uint64_t seed = 0;
-  bool seedGiven = false;
-  int repeat = 0;
-  bool repeatGiven = false;
-  int warmup = 1;
-  bool warmupGiven = false;
   bool verbose = false;
   bool help = false;
 };
@@ -349,61 +343,6 @@ bool parseCommandLine(int argc, char **argv, Options &options) {
 // Tensor types at the function boundary (from the signature string).
 //===----------------------------------------------------------------------===//
 
-enum class ElementKind { F64, F32, F16, BF16, I64, I32, I1 };
-
-struct TensorSpec {
-  ElementKind kind = ElementKind::F32;
-  std::vector<int64_t> shape;
-  std::string typeString; // e.g. "tensor<2x3xf32>"
-
-  int64_t numElements() const {
-    int64_t n = 1;
-    for (int64_t d : shape)
-      n *= d;
-    return n;
-  }
-  size_t elementBytes() const {
-    switch (kind) {
-    case ElementKind::F64:
-    case ElementKind::I64:
-      return 8;
-    case ElementKind::F32:
-    case ElementKind::I32:
-      return 4;
-    case ElementKind::F16:
-    case ElementKind::BF16:
-      return 2;
-    case ElementKind::I1:
-      return 1; // LLVM stores an i1 in one byte
-    }
-    return 0;
-  }
-  size_t byteSize() const {
-    return static_cast<size_t>(numElements()) * elementBytes();
-  }
-  /// The .npy dtype used for this tensor in files.
-  npy::DType fileType() const {
-    switch (kind) {
-    case ElementKind::F64:
-      return npy::DType::F64;
-    case ElementKind::F32:
-    case ElementKind::BF16:
-      return npy::DType::F32;
-    case ElementKind::F16:
-      return npy::DType::F16;
-    case ElementKind::I64:
-      return npy::DType::I64;
-    case ElementKind::I32:
-      return npy::DType::I32;
-    case ElementKind::I1:
-      return npy::DType::Bool;
-    }
-    return npy::DType::F32;
-  }
-  /// Number of int64 slots of the memref descriptor.
-  size_t descriptorSlots() const { return 3 + 2 * shape.size(); }
-};
-
 std::vector<std::string> split(const std::string &text, char separator) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -421,21 +360,9 @@ bool parseTensorType(const std::string &text, TensorSpec &spec,
                      std::string &error) {
   std::vector<std::string> parts = split(text, 'x');
   const std::string &element = parts.back();
-  static const std::pair<const char *, ElementKind> kinds[] = {
-      {"f64", ElementKind::F64},   {"f32", ElementKind::F32},
-      {"f16", ElementKind::F16},   {"bf16", ElementKind::BF16},
-      {"i64", ElementKind::I64},   {"i32", ElementKind::I32},
-      {"i1", ElementKind::I1}};
-  bool known = false;
-  for (const auto &[name, kind] : kinds)
-    if (element == name) {
-      spec.kind = kind;
-      known = true;
-    }
-  if (!known) {
+  if (!tensorio::parseElementKind(element, spec.kind)) {
     error = "'" + text + "' has element type '" + element +
-            "'; attnflow-cuda-run supports f64, f32, f16, bf16, i64, i32 and "
-            "i1";
+            "'; attnflow-cuda-run supports " + tensorio::kSupportedElementTypes;
     return false;
   }
   uint64_t bytes = spec.elementBytes();
@@ -452,8 +379,7 @@ bool parseTensorType(const std::string &text, TensorSpec &spec,
     errno = 0;
     unsigned long long size = std::strtoull(dim.c_str(), nullptr, 10);
     if (errno || size > static_cast<unsigned long long>(INT64_MAX) ||
-        __builtin_mul_overflow(bytes, static_cast<uint64_t>(size), &bytes) ||
-        bytes > (uint64_t(1) << 62)) {
+        !tensorio::multiplyByteSize(bytes, static_cast<uint64_t>(size))) {
       error = "'" + text + "' is too large to allocate";
       return false;
     }
@@ -489,81 +415,6 @@ bool parseSignature(const std::string &signature,
 }
 
 //===----------------------------------------------------------------------===//
-// Host-side data (identical to attnflow-run's).
-//===----------------------------------------------------------------------===//
-
-/// Fills `buffer` (spec.numElements() elements) from a .npy array whose dtype
-/// and shape were checked.
-void convertFromFile(const TensorSpec &spec, const npy::Array &array,
-                     void *buffer) {
-  int64_t n = spec.numElements();
-  if (spec.kind == ElementKind::BF16) {
-    const auto *in = reinterpret_cast<const float *>(array.data.data());
-    auto *out = static_cast<uint16_t *>(buffer);
-    for (int64_t i = 0; i < n; ++i) {
-      float value;
-      std::memcpy(&value, in + i, sizeof(float));
-      out[i] = npy::floatToBFloat16(value);
-    }
-    return;
-  }
-  if (spec.kind == ElementKind::I1) {
-    auto *out = static_cast<uint8_t *>(buffer);
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = array.data[i] != 0;
-    return;
-  }
-  if (!array.data.empty())
-    std::memcpy(buffer, array.data.data(), array.data.size());
-}
-
-/// Uniform double in [0, 1) from the top 53 bits.
-double uniform01(std::mt19937_64 &gen) {
-  return static_cast<double>(gen() >> 11) * 0x1.0p-53;
-}
-
-/// Standard normal (Box-Muller; two draws per value, no caching, so the
-/// sequence only depends on the seed, not on the C++ library).
-double standardNormal(std::mt19937_64 &gen) {
-  double u1 = 1.0 - uniform01(gen); // (0, 1]
-  double u2 = uniform01(gen);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-}
-
-void fillRandom(const TensorSpec &spec, std::mt19937_64 &gen, void *buffer) {
-  int64_t n = spec.numElements();
-  int64_t last = spec.shape.empty() ? 1 : spec.shape.back();
-  for (int64_t i = 0; i < n; ++i) {
-    switch (spec.kind) {
-    case ElementKind::F64:
-      static_cast<double *>(buffer)[i] = standardNormal(gen);
-      break;
-    case ElementKind::F32:
-      static_cast<float *>(buffer)[i] = static_cast<float>(standardNormal(gen));
-      break;
-    case ElementKind::F16:
-      static_cast<uint16_t *>(buffer)[i] =
-          npy::floatToHalf(static_cast<float>(standardNormal(gen)));
-      break;
-    case ElementKind::BF16:
-      static_cast<uint16_t *>(buffer)[i] =
-          npy::floatToBFloat16(static_cast<float>(standardNormal(gen)));
-      break;
-    case ElementKind::I64:
-      static_cast<int64_t *>(buffer)[i] = last ? i % last : 0;
-      break;
-    case ElementKind::I32:
-      static_cast<int32_t *>(buffer)[i] =
-          static_cast<int32_t>(last ? i % last : 0);
-      break;
-    case ElementKind::I1:
-      static_cast<uint8_t *>(buffer)[i] = static_cast<uint8_t>(gen() >> 63);
-      break;
-    }
-  }
-}
-
-//===----------------------------------------------------------------------===//
 // Device side.
 //===----------------------------------------------------------------------===//
 
@@ -590,18 +441,17 @@ bool resultToArray(const TensorSpec &spec, const int64_t *slots,
   }
   int64_t n = spec.numElements();
   size_t elementBytes = spec.elementBytes();
-  array.dtype = spec.fileType();
-  array.shape = spec.shape;
-  array.data.assign(static_cast<size_t>(n) * npy::dtypeSize(array.dtype), 0);
-  if (n == 0)
+  if (n == 0) {
+    tensorio::copyToArray(spec, nullptr, 0, strides, array);
     return true;
+  }
   if (!aligned) {
     error = "the module returned a null buffer for " + spec.typeString;
     return false;
   }
   // The elements the descriptor reaches: [offset, offset + span).
-  bool contiguous = true;
-  int64_t expected = 1, span = 1;
+  bool contiguous = tensorio::isRowMajor(spec, strides);
+  int64_t span = 1;
   bool negative = offset < 0;
   for (size_t d = 0; d < rank; ++d)
     negative |= strides[d] < 0;
@@ -613,9 +463,6 @@ bool resultToArray(const TensorSpec &spec, const int64_t *slots,
   }
   bool overflow = false;
   for (size_t d = rank; d-- > 0;) {
-    if (spec.shape[d] != 1 && strides[d] != expected)
-      contiguous = false;
-    expected *= spec.shape[d];
     int64_t reach;
     overflow |= __builtin_mul_overflow(spec.shape[d] - 1, strides[d], &reach) ||
                 __builtin_add_overflow(span, reach, &span);
@@ -634,63 +481,20 @@ bool resultToArray(const TensorSpec &spec, const int64_t *slots,
     error = "copying it from the device failed: " + cudaError();
     return false;
   }
-  std::vector<int64_t> index(rank, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t linear = 0;
-    if (contiguous) {
-      linear = i;
-    } else {
-      for (size_t d = 0; d < rank; ++d)
-        linear += index[d] * strides[d];
-      for (size_t d = rank; d-- > 0;) {
-        if (++index[d] < spec.shape[d])
-          break;
-        index[d] = 0;
-      }
-    }
-    const uint8_t *src = staged.data() + linear * elementBytes;
-    uint8_t *dst = array.data.data() + i * npy::dtypeSize(array.dtype);
-    switch (spec.kind) {
-    case ElementKind::BF16: {
-      uint16_t bits;
-      std::memcpy(&bits, src, 2);
-      float value = npy::bfloat16ToFloat(bits);
-      std::memcpy(dst, &value, 4);
-      break;
-    }
-    case ElementKind::I1:
-      *dst = *src & 1;
-      break;
-    default:
-      std::memcpy(dst, src, elementBytes);
-      break;
-    }
-  }
+  tensorio::copyToArray(spec, staged.data(), 0, strides, array);
   return true;
 }
-
-/// The pointer value finalize-memref-to-llvm stores as the allocated pointer
-/// of a memref.get_global (never to be freed).
-constexpr uintptr_t kGlobalMarker = 0xdeadbeef;
 
 /// Frees the buffers of the results in `slots` that the module allocated;
 /// false (runtime error recorded) if freeing failed.
 bool freeResults(const std::vector<TensorSpec> &results,
                  const std::vector<int64_t> &slots,
                  const std::set<const void *> &inputBuffers) {
-  std::set<void *> freed;
-  size_t at = 0;
   bool ok = true;
-  for (const TensorSpec &spec : results) {
-    void *allocated = reinterpret_cast<void *>(slots[at]);
-    at += spec.descriptorSlots();
-    if (!allocated ||
-        reinterpret_cast<uintptr_t>(allocated) == kGlobalMarker ||
-        inputBuffers.count(allocated) || !freed.insert(allocated).second)
-      continue;
+  for (void *allocated :
+       tensorio::resultBuffersToFree(results, slots, inputBuffers))
     if (attnflowCudaFree(allocated))
       ok = false;
-  }
   return ok;
 }
 
@@ -791,22 +595,11 @@ int run(int argc, char **argv) {
   }
 
   // Flag combinations.
-  if (options.repeatGiven && options.repeat < 1)
-    return fail("--repeat must be >= 1 (got " +
-                std::to_string(options.repeat) + ")");
-  if (options.warmup < 0)
-    return fail("--warmup must be >= 0 (got " +
-                std::to_string(options.warmup) + ")");
-  if (options.warmupGiven && !options.repeatGiven)
-    return fail("--warmup needs --repeat");
-  if (options.seedGiven && !options.randomInputs)
-    return fail("--seed needs --random-inputs");
-  if (options.randomInputs && !options.inputs.empty())
-    return fail("--random-inputs and --input are mutually exclusive");
-  for (size_t i = 0; i < options.outputs.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (options.outputs[i] == options.outputs[j])
-        return fail("--output " + options.outputs[i] + " is given twice");
+  std::string errorMessage = tensorio::checkRunFlags(options);
+  if (errorMessage.empty())
+    errorMessage = tensorio::checkDistinctOutputNames(options);
+  if (!errorMessage.empty())
+    return fail(errorMessage);
 
   // CUDA first: the module's constructors load its GPU code. A failure is
   // reported once the files have been checked (they can be without a GPU).
@@ -845,7 +638,6 @@ int run(int argc, char **argv) {
                 " (no symbol " + signatureName +
                 "; compile the module with attnflow-compile --target=cuda)");
   std::vector<TensorSpec> argSpecs, resultSpecs;
-  std::string errorMessage;
   if (!parseSignature(signature, argSpecs, resultSpecs, errorMessage))
     return fail("malformed signature '" + std::string(signature) + "' of '" +
                 entry + "' in " + modulePath + ": " + errorMessage);
@@ -857,25 +649,12 @@ int run(int argc, char **argv) {
                 std::to_string(kMaxParameters) + " pointer parameters");
 
   // Argument and output counts, output paths.
-  const std::vector<std::string> &inputFiles = options.inputs;
-  const std::vector<std::string> &outputFiles = options.outputs;
-  if (!options.randomInputs && inputFiles.size() != argSpecs.size()) {
-    if (inputFiles.empty())
-      return fail("'" + entry + "' takes " +
-                  plural(argSpecs.size(), "argument") +
-                  ": pass one --input=FILE.npy per argument, or "
-                  "--random-inputs");
-    return fail("'" + entry + "' takes " + plural(argSpecs.size(), "argument") +
-                " but " + plural(inputFiles.size(), "--input file") + " " +
-                (inputFiles.size() == 1 ? "was" : "were") + " given");
-  }
-  if (!outputFiles.empty() && outputFiles.size() != resultSpecs.size())
-    return fail("'" + entry + "' returns " +
-                plural(resultSpecs.size(), "result") + " but " +
-                plural(outputFiles.size(), "--output file") + " " +
-                (outputFiles.size() == 1 ? "was" : "were") + " given");
+  errorMessage = tensorio::checkFileCounts(options, entry, argSpecs.size(),
+                                          resultSpecs.size());
+  if (!errorMessage.empty())
+    return fail(errorMessage);
   std::set<std::string> outputPaths;
-  for (const std::string &path : outputFiles) {
+  for (const std::string &path : options.outputs) {
     std::string canonical;
     if (!checkOutputPath(path, canonical, errorMessage))
       return fail(errorMessage);
@@ -885,26 +664,11 @@ int run(int argc, char **argv) {
 
   // Arguments: read (and check) or generate them, on the host.
   std::vector<std::vector<uint8_t>> hostArgs(argSpecs.size());
-  std::mt19937_64 generator(options.seed);
+  tensorio::ArgumentLoader loader(options);
   for (size_t i = 0; i < argSpecs.size(); ++i) {
-    const TensorSpec &spec = argSpecs[i];
-    hostArgs[i].assign(spec.byteSize(), 0);
-    if (options.randomInputs) {
-      fillRandom(spec, generator, hostArgs[i].data());
-      continue;
-    }
-    npy::Array array;
-    if (!npy::readNpy(inputFiles[i], array, errorMessage))
-      return fail("argument " + std::to_string(i) + ": " + errorMessage);
-    if (array.dtype != spec.fileType() || array.shape != spec.shape)
-      return fail("argument " + std::to_string(i) + ": " + inputFiles[i] +
-                  ": expected " + npy::dtypeName(spec.fileType()) +
-                  " of shape " + npy::formatShape(spec.shape) + " for " +
-                  spec.typeString +
-                  (spec.kind == ElementKind::BF16 ? " (rounded to bf16)" : "") +
-                  ", got " + npy::dtypeName(array.dtype) + " of shape " +
-                  npy::formatShape(array.shape));
-    convertFromFile(spec, array, hostArgs[i].data());
+    hostArgs[i].assign(argSpecs[i].byteSize(), 0);
+    if (!loader.load(i, argSpecs[i], hostArgs[i].data(), errorMessage))
+      return fail(errorMessage);
   }
 
   // Everything that can be checked without a GPU was: now CUDA must work.
@@ -932,26 +696,14 @@ int run(int argc, char **argv) {
     inputPointers.insert(buffer);
     if (attnflowCudaMemcpy(buffer, hostArgs[i].data(), spec.byteSize()))
       return fail("argument " + std::to_string(i) + ": " + cudaError());
-    std::vector<int64_t> &d = argDescriptors[i];
-    d.assign(spec.descriptorSlots(), 0);
-    d[0] = d[1] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(buffer));
-    size_t rank = spec.shape.size();
-    int64_t stride = 1;
-    for (size_t k = rank; k-- > 0;) {
-      d[3 + k] = spec.shape[k];
-      d[3 + rank + k] = stride;
-      stride *= spec.shape[k];
-    }
+    argDescriptors[i] = tensorio::rowMajorDescriptor(spec, buffer);
   }
   hostArgs.clear();
   hostArgs.shrink_to_fit();
 
   // Parameters: the result storage (one descriptor, or a struct of them:
   // all 8-byte fields, so no padding), then one pointer per argument.
-  size_t resultSlotCount = 0;
-  for (const TensorSpec &spec : resultSpecs)
-    resultSlotCount += spec.descriptorSlots();
-  std::vector<int64_t> resultSlots(std::max<size_t>(resultSlotCount, 1), 0);
+  std::vector<int64_t> resultSlots = tensorio::resultStorage(resultSpecs);
   std::vector<void *> params;
   if (!resultSpecs.empty())
     params.push_back(resultSlots.data());
@@ -961,8 +713,9 @@ int run(int argc, char **argv) {
   // Run: once, or warm-up + timed repetitions. Results of all but the last
   // run are freed right away.
   void *startEvent = nullptr, *stopEvent = nullptr;
-  int64_t timedRuns = options.repeatGiven ? options.repeat : 0;
-  int64_t warmupRuns = timedRuns ? options.warmup : 0;
+  int64_t timedRuns = options.timedRuns();
+  int64_t warmupRuns = options.warmupRuns();
+  int64_t totalRuns = options.totalRuns();
   if (timedRuns) {
     startEvent = attnflowCudaTimerEventCreate();
     stopEvent = attnflowCudaTimerEventCreate();
@@ -970,7 +723,6 @@ int run(int argc, char **argv) {
       return fail(cudaError());
   }
   std::vector<double> timesMs;
-  int64_t totalRuns = timedRuns ? warmupRuns + timedRuns : 1;
   Caller caller = kCallers[params.size()];
   for (int64_t run = 0; run < totalRuns; ++run) {
     bool timed = timedRuns && run >= warmupRuns;
@@ -999,57 +751,24 @@ int run(int argc, char **argv) {
   }
 
   // Collect the results, then free them.
-  std::vector<npy::Array> results(resultSpecs.size());
-  size_t at = 0;
-  for (size_t i = 0; i < resultSpecs.size(); ++i) {
-    if (!resultToArray(resultSpecs[i], resultSlots.data() + at, results[i],
-                       errorMessage)) {
-      freeResults(resultSpecs, resultSlots, inputPointers);
-      return fail("result " + std::to_string(i) + ": " + errorMessage);
-    }
-    at += resultSpecs[i].descriptorSlots();
-  }
-  if (!freeResults(resultSpecs, resultSlots, inputPointers))
+  std::vector<npy::Array> results;
+  bool collected = tensorio::collectResults(
+      resultSpecs, resultSlots, resultToArray, results, errorMessage);
+  bool freed = freeResults(resultSpecs, resultSlots, inputPointers);
+  if (!collected)
+    return fail(errorMessage);
+  if (!freed)
     return fail("freeing the results of '" + entry +
                 "' failed: " + cudaError());
 
   if (timedRuns) {
-    std::vector<double> sorted = timesMs;
-    std::sort(sorted.begin(), sorted.end());
-    size_t n = sorted.size();
-    double median =
-        n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-    std::printf("min %.6f ms, median %.6f ms over %lld run%s\n",
-                sorted.front(), median, static_cast<long long>(timedRuns),
-                timedRuns == 1 ? "" : "s");
+    std::fputs(tensorio::formatTimes(timesMs).c_str(), stdout);
     std::fflush(stdout);
   }
 
-  // Stage every output next to its destination first and move them into
-  // place only when all were written: a failure leaves no new file and never
-  // removes a file that existed before.
-  std::vector<std::string> staged;
-  auto dropStaged = [&] {
-    for (const std::string &path : staged)
-      ::unlink(path.c_str());
-  };
-  for (size_t i = 0; i < outputFiles.size(); ++i) {
-    std::string stage = outputFiles[i] + ".attnflow-partial";
-    if (!npy::writeNpy(stage, results[i], errorMessage)) {
-      dropStaged();
-      return fail("result " + std::to_string(i) + ": " + errorMessage);
-    }
-    staged.push_back(stage);
-  }
-  for (size_t i = 0; i < outputFiles.size(); ++i) {
-    if (::rename(staged[i].c_str(), outputFiles[i].c_str()) != 0) {
-      std::string reason = std::strerror(errno);
-      staged.erase(staged.begin(), staged.begin() + i);
-      dropStaged();
-      return fail("result " + std::to_string(i) + ": cannot write " +
-                  outputFiles[i] + ": " + reason);
-    }
-  }
+  // Written only now that everything succeeded, all or none.
+  if (!tensorio::writeOutputs(options.outputs, results, errorMessage))
+    return fail(errorMessage);
   return 0;
 }
 

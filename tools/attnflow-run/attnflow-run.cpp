@@ -23,12 +23,17 @@
 // by the caller; this tool frees it (but never an input buffer or a buffer
 // already freed, should the module ever return them).
 //
+// Reading, generating and writing tensors and the flags attnflow-cuda-run
+// shares (with their messages) are runtime/TensorIO.h's; this file maps MLIR
+// types to TensorSpecs and runs the function through the JIT.
+//
 // Every error is reported as `attnflow-run: error: ...` on stderr, with exit
 // code 1; IR diagnostics keep their file:line:col location.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Npy.h"
+#include "TensorIO.h"
 
 #include "attnflow/Tools/ToolSupport.h"
 
@@ -47,31 +52,29 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <dlfcn.h>
-#include <unistd.h>
 
 using namespace mlir;
 using mlir::attnflow::oneLine;
 namespace cl = llvm::cl;
 namespace npy = ::attnflow::npy;
+namespace tensorio = ::attnflow::tensorio;
+using tensorio::ElementKind;
+using tensorio::TensorSpec;
 
 namespace {
 
@@ -157,66 +160,9 @@ int fail(const llvm::Twine &message) {
   return mlir::attnflow::reportError(kTool, message);
 }
 
-std::string plural(size_t n, const char *word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
-
 //===----------------------------------------------------------------------===//
 // Tensor types at the function boundary.
 //===----------------------------------------------------------------------===//
-
-enum class ElementKind { F64, F32, F16, BF16, I64, I32, I1 };
-
-/// A statically shaped tensor type accepted at the entry function boundary.
-struct TensorSpec {
-  ElementKind kind;
-  std::vector<int64_t> shape;
-  std::string typeString; // e.g. "tensor<2x3xf32>"
-
-  int64_t numElements() const {
-    int64_t n = 1;
-    for (int64_t d : shape)
-      n *= d;
-    return n;
-  }
-  size_t elementBytes() const {
-    switch (kind) {
-    case ElementKind::F64:
-    case ElementKind::I64:
-      return 8;
-    case ElementKind::F32:
-    case ElementKind::I32:
-      return 4;
-    case ElementKind::F16:
-    case ElementKind::BF16:
-      return 2;
-    case ElementKind::I1:
-      return 1; // LLVM stores an i1 in one byte
-    }
-    return 0;
-  }
-  /// The .npy dtype used for this tensor in files.
-  npy::DType fileType() const {
-    switch (kind) {
-    case ElementKind::F64:
-      return npy::DType::F64;
-    case ElementKind::F32:
-    case ElementKind::BF16:
-      return npy::DType::F32;
-    case ElementKind::F16:
-      return npy::DType::F16;
-    case ElementKind::I64:
-      return npy::DType::I64;
-    case ElementKind::I32:
-      return npy::DType::I32;
-    case ElementKind::I1:
-      return npy::DType::Bool;
-    }
-    return npy::DType::F32;
-  }
-  /// Number of int64 slots of the expanded memref descriptor.
-  size_t descriptorSlots() const { return 3 + 2 * shape.size(); }
-};
 
 std::string typeToString(Type type) {
   std::string s;
@@ -276,76 +222,6 @@ struct ArgumentBuffer {
   }
 };
 
-/// Fills `buffer` (spec.numElements() elements) from a .npy array whose dtype
-/// and shape were checked.
-void convertFromFile(const TensorSpec &spec, const npy::Array &array,
-                     void *buffer) {
-  int64_t n = spec.numElements();
-  if (spec.kind == ElementKind::BF16) {
-    const auto *in = reinterpret_cast<const float *>(array.data.data());
-    auto *out = static_cast<uint16_t *>(buffer);
-    for (int64_t i = 0; i < n; ++i) {
-      float value;
-      std::memcpy(&value, in + i, sizeof(float));
-      out[i] = npy::floatToBFloat16(value);
-    }
-    return;
-  }
-  if (spec.kind == ElementKind::I1) {
-    auto *out = static_cast<uint8_t *>(buffer);
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = array.data[i] != 0;
-    return;
-  }
-  std::memcpy(buffer, array.data.data(), array.data.size());
-}
-
-/// Uniform double in [0, 1) from the top 53 bits.
-double uniform01(std::mt19937_64 &gen) {
-  return static_cast<double>(gen() >> 11) * 0x1.0p-53;
-}
-
-/// Standard normal (Box-Muller; two draws per value, no caching, so the
-/// sequence only depends on the seed, not on the C++ library).
-double standardNormal(std::mt19937_64 &gen) {
-  double u1 = 1.0 - uniform01(gen); // (0, 1]
-  double u2 = uniform01(gen);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-}
-
-void fillRandom(const TensorSpec &spec, std::mt19937_64 &gen, void *buffer) {
-  int64_t n = spec.numElements();
-  int64_t last = spec.shape.empty() ? 1 : spec.shape.back();
-  for (int64_t i = 0; i < n; ++i) {
-    switch (spec.kind) {
-    case ElementKind::F64:
-      static_cast<double *>(buffer)[i] = standardNormal(gen);
-      break;
-    case ElementKind::F32:
-      static_cast<float *>(buffer)[i] = static_cast<float>(standardNormal(gen));
-      break;
-    case ElementKind::F16:
-      static_cast<uint16_t *>(buffer)[i] =
-          npy::floatToHalf(static_cast<float>(standardNormal(gen)));
-      break;
-    case ElementKind::BF16:
-      static_cast<uint16_t *>(buffer)[i] =
-          npy::floatToBFloat16(static_cast<float>(standardNormal(gen)));
-      break;
-    case ElementKind::I64:
-      static_cast<int64_t *>(buffer)[i] = last ? i % last : 0;
-      break;
-    case ElementKind::I32:
-      static_cast<int32_t *>(buffer)[i] =
-          static_cast<int32_t>(last ? i % last : 0);
-      break;
-    case ElementKind::I1:
-      static_cast<uint8_t *>(buffer)[i] = static_cast<uint8_t>(gen() >> 63);
-      break;
-    }
-  }
-}
-
 /// Copies a result memref (descriptor at `slots`) into a .npy array.
 bool resultToArray(const TensorSpec &spec, const int64_t *slots,
                    npy::Array &array, std::string &error) {
@@ -364,59 +240,17 @@ bool resultToArray(const TensorSpec &spec, const int64_t *slots,
     error = "the compiled function returned a null buffer";
     return false;
   }
-  array.dtype = spec.fileType();
-  array.shape = spec.shape;
-  array.data.resize(static_cast<size_t>(n) * npy::dtypeSize(array.dtype));
-  size_t elementBytes = spec.elementBytes();
-  std::vector<int64_t> index(rank, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t linear = offset;
-    for (size_t d = 0; d < rank; ++d)
-      linear += index[d] * strides[d];
-    const uint8_t *src = aligned + linear * static_cast<int64_t>(elementBytes);
-    uint8_t *dst = array.data.data() + i * npy::dtypeSize(array.dtype);
-    switch (spec.kind) {
-    case ElementKind::BF16: {
-      uint16_t bits;
-      std::memcpy(&bits, src, 2);
-      float value = npy::bfloat16ToFloat(bits);
-      std::memcpy(dst, &value, 4);
-      break;
-    }
-    case ElementKind::I1:
-      *dst = *src & 1;
-      break;
-    default:
-      std::memcpy(dst, src, elementBytes);
-      break;
-    }
-    for (size_t d = rank; d-- > 0;) {
-      if (++index[d] < spec.shape[d])
-        break;
-      index[d] = 0;
-    }
-  }
+  tensorio::copyToArray(spec, aligned, offset, strides, array);
   return true;
 }
-
-/// The pointer value finalize-memref-to-llvm stores as the allocated pointer
-/// of a memref.get_global (never to be freed).
-constexpr uintptr_t kGlobalMarker = 0xdeadbeef;
 
 /// Frees the buffers of the results in `slots` that the module allocated.
 void freeResults(const std::vector<TensorSpec> &results,
                  const std::vector<int64_t> &slots,
                  const std::set<const void *> &inputBuffers) {
-  std::set<void *> freed;
-  size_t at = 0;
-  for (const TensorSpec &spec : results) {
-    void *allocated = reinterpret_cast<void *>(slots[at]);
-    at += spec.descriptorSlots();
-    if (!allocated || reinterpret_cast<uintptr_t>(allocated) == kGlobalMarker ||
-        inputBuffers.count(allocated) || !freed.insert(allocated).second)
-      continue;
+  for (void *allocated :
+       tensorio::resultBuffersToFree(results, slots, inputBuffers))
     std::free(allocated);
-  }
 }
 
 } // namespace
@@ -434,32 +268,34 @@ int main(int argc, char **argv) {
           "--warmup=2\n"))
     return 1;
 
+  tensorio::RunOptions options;
+  options.inputs.assign(inputFiles.begin(), inputFiles.end());
+  options.outputs.assign(outputFiles.begin(), outputFiles.end());
+  options.randomInputs = randomInputs;
+  options.seed = seed;
+  options.seedGiven = seed.getNumOccurrences() != 0;
+  options.repeat = repeat;
+  options.repeatGiven = repeat.getNumOccurrences() != 0;
+  options.warmup = warmup;
+  options.warmupGiven = warmup.getNumOccurrences() != 0;
+
   // Flag combinations.
-  if (repeat.getNumOccurrences() && repeat < 1)
-    return fail("--repeat must be >= 1 (got " + llvm::Twine(repeat) + ")");
-  if (warmup < 0)
-    return fail("--warmup must be >= 0 (got " + llvm::Twine(warmup) + ")");
-  if (warmup.getNumOccurrences() && !repeat.getNumOccurrences())
-    return fail("--warmup needs --repeat");
-  if (seed.getNumOccurrences() && !randomInputs)
-    return fail("--seed needs --random-inputs");
-  if (randomInputs && !inputFiles.empty())
-    return fail("--random-inputs and --input are mutually exclusive");
+  std::string errorMessage = tensorio::checkRunFlags(options);
+  if (!errorMessage.empty())
+    return fail(errorMessage);
   if (threads.getNumOccurrences()) {
     if (threads < 1)
       return fail("--threads must be >= 1 (got " + llvm::Twine(threads) + ")");
     // Read by the OpenMP runtime of compiled code that uses it.
     ::setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
   }
-  for (size_t i = 0; i < outputFiles.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (outputFiles[i] == outputFiles[j])
-        return fail("--output " + outputFiles[i] + " is given twice");
+  errorMessage = tensorio::checkDistinctOutputNames(options);
+  if (!errorMessage.empty())
+    return fail(errorMessage);
 
   // Parse the module.
   MLIRContext context;
   mlir::attnflow::initializeToolContext(context, kTool);
-  std::string errorMessage;
   OwningOpRef<ModuleOp> module =
       mlir::attnflow::parseInputFile(inputFilename, context, errorMessage);
   if (!module)
@@ -482,20 +318,14 @@ int main(int argc, char **argv) {
       if (!getTensorSpec(type, spec)) {
         fail(what + " " + llvm::Twine(i) + " of '" + entryName + "' has type " +
              typeToString(type) +
-             "; attnflow-run supports statically shaped tensors of f64, f32, "
-             "f16, bf16, i64, i32 and i1");
+             "; attnflow-run supports statically shaped tensors of " +
+             tensorio::kSupportedElementTypes);
         return false;
       }
-      // Sizes are computed in int64 / size_t: reject shapes whose byte size
-      // does not fit instead of allocating a wrapped-around size.
-      uint64_t bytes = spec.elementBytes();
-      for (int64_t d : spec.shape) {
-        if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes) ||
-            bytes > (uint64_t(1) << 62)) {
-          fail(what + " " + llvm::Twine(i) + " of '" + entryName + "' (" +
-               typeToString(type) + ") is too large to allocate");
-          return false;
-        }
+      if (!spec.sizeFits()) {
+        fail(what + " " + llvm::Twine(i) + " of '" + entryName + "' (" +
+             typeToString(type) + ") is too large to allocate");
+        return false;
       }
       specs.push_back(std::move(spec));
     }
@@ -505,21 +335,10 @@ int main(int argc, char **argv) {
   if (!getSpecs(entry.getArgumentTypes(), "argument", argSpecs) ||
       !getSpecs(entry.getResultTypes(), "result", resultSpecs))
     return 1;
-  if (!randomInputs && inputFiles.size() != argSpecs.size()) {
-    if (inputFiles.empty())
-      return fail(
-          "'" + entryName + "' takes " + plural(argSpecs.size(), "argument") +
-          ": pass one --input=" + "FILE.npy per argument, or --random-inputs");
-    return fail("'" + entryName + "' takes " +
-                plural(argSpecs.size(), "argument") + " but " +
-                plural(inputFiles.size(), "--input file") + " " +
-                (inputFiles.size() == 1 ? "was" : "were") + " given");
-  }
-  if (!outputFiles.empty() && outputFiles.size() != resultSpecs.size())
-    return fail("'" + entryName + "' returns " +
-                plural(resultSpecs.size(), "result") + " but " +
-                plural(outputFiles.size(), "--output file") + " " +
-                (outputFiles.size() == 1 ? "was" : "were") + " given");
+  errorMessage = tensorio::checkFileCounts(options, entryName, argSpecs.size(),
+                                          resultSpecs.size());
+  if (!errorMessage.empty())
+    return fail(errorMessage);
   std::set<std::string> outputPaths;
   for (const std::string &path : outputFiles) {
     if (failed(mlir::attnflow::checkOutputPath(path, errorMessage)))
@@ -533,28 +352,12 @@ int main(int argc, char **argv) {
 
   // Arguments: read (and check) or generate them.
   std::vector<ArgumentBuffer> argBuffers(argSpecs.size());
-  std::mt19937_64 generator(seed);
+  tensorio::ArgumentLoader loader(options);
   for (size_t i = 0; i < argSpecs.size(); ++i) {
-    const TensorSpec &spec = argSpecs[i];
-    if (!argBuffers[i].allocate(static_cast<size_t>(spec.numElements()) *
-                                spec.elementBytes()))
+    if (!argBuffers[i].allocate(argSpecs[i].byteSize()))
       return fail("out of memory for argument " + llvm::Twine(i));
-    if (randomInputs) {
-      fillRandom(spec, generator, argBuffers[i].data);
-      continue;
-    }
-    npy::Array array;
-    if (!npy::readNpy(inputFiles[i], array, errorMessage))
-      return fail("argument " + llvm::Twine(i) + ": " + errorMessage);
-    if (array.dtype != spec.fileType() || array.shape != spec.shape)
-      return fail("argument " + llvm::Twine(i) + ": " + inputFiles[i] +
-                  ": expected " + npy::dtypeName(spec.fileType()) +
-                  " of shape " + npy::formatShape(spec.shape) +
-                  " for " + spec.typeString +
-                  (spec.kind == ElementKind::BF16 ? " (rounded to bf16)" : "") +
-                  ", got " + npy::dtypeName(array.dtype) + " of shape " +
-                  npy::formatShape(array.shape));
-    convertFromFile(spec, array, argBuffers[i].data);
+    if (!loader.load(i, argSpecs[i], argBuffers[i].data, errorMessage))
+      return fail(errorMessage);
   }
 
   // Lower to the LLVM dialect.
@@ -612,37 +415,24 @@ int main(int argc, char **argv) {
   std::vector<void *> packed;
   std::set<const void *> inputPointers;
   for (size_t i = 0; i < argSpecs.size(); ++i) {
-    const TensorSpec &spec = argSpecs[i];
-    std::vector<int64_t> &d = argDescriptors[i];
-    d.assign(spec.descriptorSlots(), 0);
-    d[0] = d[1] =
-        static_cast<int64_t>(reinterpret_cast<uintptr_t>(argBuffers[i].data));
-    size_t rank = spec.shape.size();
-    int64_t stride = 1;
-    for (size_t k = rank; k-- > 0;) {
-      d[3 + k] = spec.shape[k];
-      d[3 + rank + k] = stride;
-      stride *= spec.shape[k];
-    }
+    argDescriptors[i] =
+        tensorio::rowMajorDescriptor(argSpecs[i], argBuffers[i].data);
     inputPointers.insert(argBuffers[i].data);
   }
   for (auto &d : argDescriptors)
     for (int64_t &slot : d)
       packed.push_back(&slot);
-  size_t resultSlotCount = 0;
-  for (const TensorSpec &spec : resultSpecs)
-    resultSlotCount += spec.descriptorSlots();
-  std::vector<int64_t> resultSlots(std::max<size_t>(resultSlotCount, 1), 0);
+  std::vector<int64_t> resultSlots = tensorio::resultStorage(resultSpecs);
   if (!resultSpecs.empty())
     packed.push_back(resultSlots.data());
 
   // Run: once, or warm-up + timed repetitions. Results of all but the last
   // run are freed right away.
   auto invoke = *function;
-  int64_t timedRuns = repeat.getNumOccurrences() ? int64_t(repeat) : 0;
-  int64_t warmupRuns = timedRuns ? int64_t(warmup) : 0;
+  int64_t timedRuns = options.timedRuns();
+  int64_t warmupRuns = options.warmupRuns();
+  int64_t totalRuns = options.totalRuns();
   std::vector<double> timesMs;
-  int64_t totalRuns = timedRuns ? warmupRuns + timedRuns : 1;
   for (int64_t run = 0; run < totalRuns; ++run) {
     auto start = std::chrono::steady_clock::now();
     invoke(packed.data());
@@ -655,55 +445,20 @@ int main(int argc, char **argv) {
   }
 
   // Collect the results, then free them.
-  std::vector<npy::Array> results(resultSpecs.size());
-  size_t at = 0;
-  for (size_t i = 0; i < resultSpecs.size(); ++i) {
-    if (!resultToArray(resultSpecs[i], resultSlots.data() + at, results[i],
-                       errorMessage)) {
-      freeResults(resultSpecs, resultSlots, inputPointers);
-      return fail("result " + llvm::Twine(i) + ": " + errorMessage);
-    }
-    at += resultSpecs[i].descriptorSlots();
-  }
+  std::vector<npy::Array> results;
+  bool collected = tensorio::collectResults(
+      resultSpecs, resultSlots, resultToArray, results, errorMessage);
   freeResults(resultSpecs, resultSlots, inputPointers);
+  if (!collected)
+    return fail(errorMessage);
 
   if (timedRuns) {
-    std::vector<double> sorted = timesMs;
-    std::sort(sorted.begin(), sorted.end());
-    size_t n = sorted.size();
-    double median =
-        n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-    llvm::outs() << llvm::format("min %.6f ms, median %.6f ms over %lld run%s\n",
-                                 sorted.front(), median,
-                                 static_cast<long long>(timedRuns),
-                                 timedRuns == 1 ? "" : "s");
+    llvm::outs() << tensorio::formatTimes(timesMs);
     llvm::outs().flush();
   }
 
-  // Stage every output next to its destination first and move them into
-  // place only when all were written: a failure leaves no new file and never
-  // removes a file that existed before.
-  std::vector<std::string> staged;
-  auto dropStaged = [&] {
-    for (const std::string &path : staged)
-      ::unlink(path.c_str());
-  };
-  for (size_t i = 0; i < outputFiles.size(); ++i) {
-    std::string stage = outputFiles[i] + ".attnflow-partial";
-    if (!npy::writeNpy(stage, results[i], errorMessage)) {
-      dropStaged();
-      return fail("result " + llvm::Twine(i) + ": " + errorMessage);
-    }
-    staged.push_back(stage);
-  }
-  for (size_t i = 0; i < outputFiles.size(); ++i) {
-    if (::rename(staged[i].c_str(), outputFiles[i].c_str()) != 0) {
-      std::string reason = std::strerror(errno);
-      staged.erase(staged.begin(), staged.begin() + i);
-      dropStaged();
-      return fail("result " + llvm::Twine(i) + ": cannot write " +
-                  outputFiles[i] + ": " + reason);
-    }
-  }
+  // Written only now that everything succeeded, all or none.
+  if (!tensorio::writeOutputs(options.outputs, results, errorMessage))
+    return fail(errorMessage);
   return 0;
 }
