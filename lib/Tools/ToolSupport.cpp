@@ -93,6 +93,10 @@ bool mlir::attnflow::parseToolCommandLine(int argc, char **argv, StringRef tool,
 
 LogicalResult mlir::attnflow::checkOutputPath(StringRef path,
                                               std::string &error) {
+  if (path.empty()) {
+    error = "the output path is empty";
+    return failure();
+  }
   if (llvm::sys::fs::is_directory(path)) {
     error = ("output " + path + " is a directory").str();
     return failure();

@@ -12,6 +12,9 @@
 // RUN: %clang -shared -fPIC %S/Inputs/fake_libcuda.c -o %t/fake_libcuda.so
 // RUN: %clang -shared -fPIC %S/Inputs/fake_module.c -o %t/module.so
 // RUN: %python %S/../attnflow-run/Inputs/npytool.py save %t/x.npy "np.arange(4, dtype=np.float32)"
+// An empty --output path is an error before anything runs.
+// RUN: env ATTNFLOW_CUDA_DRIVER=%t/fake_libcuda.so not attnflow-cuda-run %t/module.so --input=%t/x.npy --output= 2>&1 | FileCheck %s --check-prefix=EMPTYOUT
+// EMPTYOUT: attnflow-cuda-run: error: the output path is empty
 //
 // One argument, one result, 64 KiB of dynamic shared memory: the kernel is
 // allowed that much first; the result is allocated stream-ordered and freed;

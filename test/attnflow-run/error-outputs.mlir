@@ -51,3 +51,5 @@ func.func @main(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
                   outs(%e : tensor<4xf32>) -> tensor<4xf32>
   return %y, %x : tensor<4xf32>, tensor<4xf32>
 }
+// RUN: not attnflow-run %s --random-inputs --output= --output=%t.dir/b.npy 2>&1 | FileCheck %s --check-prefix=EMPTYOUT
+// EMPTYOUT: attnflow-run: error: the output path is empty

@@ -545,6 +545,10 @@ std::string parentDirectory(const std::string &path) {
 /// directory. Also returns a normalised absolute path for duplicate checks.
 bool checkOutputPath(const std::string &path, std::string &canonical,
                      std::string &error) {
+  if (path.empty()) {
+    error = "the output path is empty";
+    return false;
+  }
   if (isDirectory(path)) {
     error = "output " + path + " is a directory";
     return false;
