@@ -22,7 +22,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, os.pardir, "python"))
 
-from attnflow import reference  # noqa: E402
+from attnflow import random_features, reference  # noqa: E402
 
 TOLERANCE = 1e-4
 
@@ -86,10 +86,38 @@ def mistral_7b_window(rng):
     return [q, k, v, pos], ref, MISTRAL_ROWS
 
 
+def performer_layer(rng):
+    q, k, v = qkv(rng, 8, 8, 4096, 4096, 128)
+    # C order: .npy files are read as written, and attnflow-run wants
+    # row-major arrays.
+    projection = np.ascontiguousarray(
+        random_features.favor_plus_projection(256, 128, seed=0), dtype=np.float32)
+
+    def ref():
+        return reference.linear_attention(q, k, v, projection,
+                                          feature_map="favor_plus", causal=True)
+    return [q, k, v, projection], ref
+
+
+def transformer_vq_layer(rng):
+    q, k, v = qkv(rng, 8, 8, 4096, 4096, 128)
+    # One codebook per head, fitted to that head's keys (a few k-means
+    # iterations: any codebook is valid, this one is realistic).
+    codebook = np.ascontiguousarray(np.stack([
+        random_features.kmeans_codebook(k[0, h], 512, seed=h, iterations=4)
+        for h in range(8)]), dtype=np.float32)
+
+    def ref():
+        return reference.vq_attention(q, k, v, codebook, causal=True)
+    return [q, k, v, codebook], ref
+
+
 EXAMPLES = {
     "llama31_8b_attention": llama31_8b_attention,
     "gemma2_attention": gemma2_attention,
     "mistral_7b_window": mistral_7b_window,
+    "performer_layer": performer_layer,
+    "transformer_vq_layer": transformer_vq_layer,
 }
 
 

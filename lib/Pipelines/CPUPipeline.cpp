@@ -46,12 +46,19 @@ static int64_t hostF32Lanes() {
 }
 
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
-  // 1. attnflow ops -> tiled loops of online-softmax blocks (RoPE of q fused)
-  // -> linalg / tensor / arith / math on tensors.
+  // 1. attnflow ops -> tiled loops of online-softmax blocks (RoPE of q fused),
+  // chunked linear / VQ attention -> linalg / tensor / arith / math on
+  // tensors.
   TileAttentionPassOptions tileOptions;
   tileOptions.queryTile = options.queryTile;
   tileOptions.headTile = options.headTile;
   pm.addPass(createTileAttentionPass(tileOptions));
+  // linear_attention / vq_attention in linear time (chunked for causal),
+  // heads in an scf.forall; not in the GPU pipeline (Passes.td says why).
+  ChunkLinearAttentionPassOptions chunkOptions;
+  chunkOptions.chunkSize = options.linearChunk;
+  chunkOptions.vqBlock = options.vqBlock;
+  pm.addPass(createChunkLinearAttentionPass(chunkOptions));
   pm.addPass(createCanonicalizerPass());
   // Blocks of one head become register-tiled vector kernels; LICM hoists each
   // tile's Q^T out of its key loop. The rest takes the generic decomposition.

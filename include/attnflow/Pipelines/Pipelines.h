@@ -26,6 +26,15 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "Hq / Hkv dividing Hq; 0 (default) = one GQA group when "
                      "Sq <= 16, else 1"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> linearChunk{
+      *this, "linear-chunk",
+      llvm::cl::desc("Rows per chunk of causal linear_attention (default 64)"),
+      llvm::cl::init(64)};
+  PassOptions::Option<int64_t> vqBlock{
+      *this, "vq-block",
+      llvm::cl::desc("Rows per block of causal vq_attention without a "
+                     "block_len attribute (default 64)"),
+      llvm::cl::init(64)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
       llvm::cl::desc("f32 lanes per vector in attention kernels (>= 1); 0 = the "

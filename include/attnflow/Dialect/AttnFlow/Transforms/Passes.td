@@ -36,4 +36,65 @@ def TileAttentionPass : Pass<"attnflow-tile-attention"> {
   ];
 }
 
+def ChunkLinearAttentionPass : Pass<"attnflow-chunk-linear-attention"> {
+  let summary = "Linear-time lowering of linear_attention and vq_attention";
+  let description = [{
+    Rewrites every `attnflow.linear_attention` and `attnflow.vq_attention`
+    into linalg ops on tensors whose cost is linear in the sequence length
+    (DESIGN.md §3), inside an `scf.forall` over (batch, kv head): each kv
+    head's key-side state is computed once and serves its Hq / Hkv query
+    heads (GQA), and the CPU pipeline runs the heads in parallel (OpenMP).
+    f16 / bf16 are computed in f32, f64 in f64.
+
+    linear_attention: key features phi(K) [Skv, M] per kv head, then
+      - non-causal: S = phi(K)^T V [M, Dv] and z = phi(K)^T 1 [M], and
+        o = phi(Q) S / (phi(Q) z + eps);
+      - causal: an `scf.for` over chunks of `chunk-size` rows carrying S and
+        z (the prefix sums of the chunks before); a chunk adds the masked
+        (j <= i, diagonal included) intra-chunk kernel phi(Q_c) phi(K_c)^T,
+        times V_c, to phi(Q_c) S. A final static chunk takes S % chunk-size
+        rows. Cost O(S M Dv + S L (M + Dv)) per head; no [S, S] tensor.
+      favor_plus is stabilized with shifts that cancel in the ratio: the
+      query logits of row i lose their max A_i, the key logits one constant
+      B per (batch, kv head) (their max over all keys and features), and eps
+      becomes eps exp(-(A_i + B)), as the reference decomposition does. A
+      row whose every shifted term underflows (keys far below B; possible
+      for causal rows whose visible keys are all much smaller than the
+      head's largest) outputs 0 rather than 0 / 0.
+
+    vq_attention: k is quantized per kv head with the arithmetic of the
+    vector_quantize reference (squared differences summed over d, first
+    minimum; here with the codes innermost, so the loop vectorizes), keys are
+    summarized per code by their count n_c and value sum V_c (a scatter
+    loop), and scores s_ic = scale q_i . c_c are computed against the
+    codebook only:
+      - non-causal: o_i = sum_c w_ic V_c / n_c / sum_c w_ic with
+        w_ic = exp(s_ic + ln n_c - m_i), m_i = max_c (s_ic + ln n_c);
+      - causal (q_offset = Skv - Sq): an `scf.for` over blocks of L query
+        rows (L = the op's block_len, else `vq-block`); the rows at positions
+        [p0, p0 + L) see the aggregates of keys [0, p0) (carried by the loop)
+        and the exact scores s_{i, code(j)} of keys p0 <= j <= p, all under
+        one max; rows with p < 0 output 0. Cost O(S C (D + Dv) + S L Dv)
+        per head.
+
+    Not part of the GPU pipeline, whose host code must stay straight-line
+    (it decomposes these ops with convert-attnflow-to-linalg, the oracle).
+    Ops with an empty dimension are left to that reference decomposition.
+  }];
+  let options = [
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+           "rows per chunk of causal linear_attention (>= 1)">,
+    Option<"vqBlock", "vq-block", "int64_t", /*default=*/"64",
+           "rows per block of causal vq_attention when the op has no "
+           "block_len (>= 1)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTNFLOW_DIALECT_ATTNFLOW_TRANSFORMS_PASSES_TD

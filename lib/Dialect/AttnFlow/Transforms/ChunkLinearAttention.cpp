@@ -1,0 +1,917 @@
+//===- ChunkLinearAttention.cpp - Linear-time linear / VQ attention -------===//
+//
+// Rewrites attnflow.linear_attention and attnflow.vq_attention into linalg
+// ops on tensors that cost O(S) per head (DESIGN.md §3): key-side states
+// (prefix sums of phi(k) v^T, per-code counts and value sums) computed once
+// per (batch, kv head) inside an scf.forall, and for causal masks an scf.for
+// over chunks carrying those states. Passes.td describes the forms.
+//
+// Loop order: linalg.generic dims are lowered to loops in order, so each
+// contraction puts its reduction dim before a contiguous parallel dim (the
+// innermost loop is then an axpy LLVM can vectorize) wherever it can.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
+#include "attnflow/Dialect/AttnFlow/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::attnflow {
+#define GEN_PASS_DEF_CHUNKLINEARATTENTIONPASS
+#include "attnflow/Dialect/AttnFlow/Transforms/Passes.h.inc"
+} // namespace mlir::attnflow
+
+using namespace mlir;
+using namespace mlir::attnflow;
+
+namespace {
+using Body = function_ref<void(ImplicitLocOpBuilder &, ValueRange)>;
+constexpr utils::IteratorType kPar = utils::IteratorType::parallel;
+constexpr utils::IteratorType kRed = utils::IteratorType::reduction;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// f64 stays f64; f32, f16 and bf16 are computed in f32.
+FloatType computeTypeFor(Type elementType) {
+  if (elementType.isF64())
+    return cast<FloatType>(elementType);
+  return Float32Type::get(elementType.getContext());
+}
+
+Value constF(ImplicitLocOpBuilder &b, Type type, double value) {
+  return arith::ConstantOp::create(b, b.getFloatAttr(type, value));
+}
+
+Value constIndex(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIndexOp::create(b, value);
+}
+
+Value castFloat(ImplicitLocOpBuilder &b, Value value, Type to) {
+  Type from = value.getType();
+  if (from == to)
+    return value;
+  if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
+    return arith::ExtFOp::create(b, to, value);
+  return arith::TruncFOp::create(b, to, value);
+}
+
+Value filled(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape, Type type,
+             double value) {
+  Value empty = tensor::EmptyOp::create(b, shape, type);
+  return linalg::FillOp::create(b, ValueRange{constF(b, type, value)},
+                                ValueRange{empty})
+      .getResult(0);
+}
+
+Value empty(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape, Type type) {
+  return tensor::EmptyOp::create(b, shape, type);
+}
+
+/// (d0, ..., d{n-1}) -> (d{dims[0]}, ...); no dims gives a 0-d access.
+AffineMap dims(MLIRContext *ctx, unsigned numLoops, ArrayRef<unsigned> ds) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned d : ds)
+    exprs.push_back(getAffineDimExpr(d, ctx));
+  return AffineMap::get(numLoops, 0, exprs, ctx);
+}
+
+/// A single-result linalg.generic with explicit iterator types (its loops
+/// nest in dim order). `body` gets the block arguments (inputs, then the
+/// output's current value) and yields through the builder it is given.
+Value generic(ImplicitLocOpBuilder &b, Value init, ValueRange inputs,
+              ArrayRef<AffineMap> inputMaps, AffineMap outputMap,
+              ArrayRef<utils::IteratorType> iterators, Body body) {
+  SmallVector<AffineMap> maps(inputMaps);
+  maps.push_back(outputMap);
+  auto op = linalg::GenericOp::create(
+      b, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &nested, Location loc, ValueRange args) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        body(nb, args);
+      });
+  return op.getResult(0);
+}
+
+void yield(ImplicitLocOpBuilder &b, Value value) {
+  linalg::YieldOp::create(b, ValueRange{value});
+}
+
+/// acc + x * y (x, y cast to the accumulator's type).
+void yieldFma(ImplicitLocOpBuilder &b, Value x, Value y, Value acc) {
+  Type type = acc.getType();
+  yield(b, arith::AddFOp::create(b, acc,
+                                 arith::MulFOp::create(b, castFloat(b, x, type),
+                                                       castFloat(b, y, type))));
+}
+
+/// extract_slice with unit strides, rank-reduced to `resultShape`.
+Value slice(ImplicitLocOpBuilder &b, Value source,
+            ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes,
+            ArrayRef<int64_t> resultShape) {
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<OpFoldResult> sizeAttrs, strides;
+  for (int64_t size : sizes) {
+    sizeAttrs.push_back(b.getIndexAttr(size));
+    strides.push_back(b.getIndexAttr(1));
+  }
+  return tensor::ExtractSliceOp::create(
+      b, RankedTensorType::get(resultShape, type.getElementType()), source,
+      offsets, sizeAttrs, strides);
+}
+
+Value insert(ImplicitLocOpBuilder &b, Value source, Value dest,
+             ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes) {
+  SmallVector<OpFoldResult> sizeAttrs, strides;
+  for (int64_t size : sizes) {
+    sizeAttrs.push_back(b.getIndexAttr(size));
+    strides.push_back(b.getIndexAttr(1));
+  }
+  return tensor::InsertSliceOp::create(b, source, dest, offsets, sizeAttrs,
+                                       strides);
+}
+
+/// Rows [start, start + total) in chunks: an scf.for over the total / chunk
+/// full chunks, then one static tail of total % chunk rows (no loop when
+/// either is empty). `step(builder, offset, rows, last, carried)` maps the
+/// carried values to their next ones; `last` is true for the tail only.
+/// Both chunk shapes are static, so every tensor in a step is.
+SmallVector<Value>
+chunkLoop(ImplicitLocOpBuilder &b, int64_t start, int64_t total, int64_t chunk,
+          ValueRange init,
+          function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
+                                          int64_t, bool, ValueRange)>
+              step) {
+  int64_t full = total / chunk, tail = total % chunk;
+  SmallVector<Value> values(init);
+  if (full > 0) {
+    auto loop = scf::ForOp::create(
+        b, constIndex(b, start), constIndex(b, start + full * chunk),
+        constIndex(b, chunk), values,
+        [&](OpBuilder &nested, Location loc, Value iv, ValueRange args) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          scf::YieldOp::create(nb, step(nb, iv, chunk, false, args));
+        });
+    values.assign(loop.getResults().begin(), loop.getResults().end());
+  }
+  if (tail > 0)
+    values = step(b, constIndex(b, start + full * chunk), tail, true, values);
+  return values;
+}
+
+/// The scf.forall over (batch, kv head) writing query heads
+/// [hk * G, (hk + 1) * G) of a [B, Hq, Sq, Dv] result: `head(b, batch,
+/// kvHead, firstQueryHead, dest)` returns the [G, Sq, Dv] block for the
+/// destination slice `dest`.
+Value forallHeads(
+    ImplicitLocOpBuilder &b, RankedTensorType resultType, int64_t numKvHeads,
+    function_ref<Value(ImplicitLocOpBuilder &, Value, Value, Value, Value)>
+        head) {
+  ArrayRef<int64_t> shape = resultType.getShape();
+  int64_t group = shape[1] / numKvHeads;
+  Value init = empty(b, shape, resultType.getElementType());
+  auto forall =
+      scf::ForallOp::create(b,
+                            ArrayRef<OpFoldResult>{b.getIndexAttr(shape[0]),
+                                                   b.getIndexAttr(numKvHeads)},
+                            ValueRange{init}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forall.getTerminator());
+  Value batch = forall.getInductionVars()[0];
+  Value kvHead = forall.getInductionVars()[1];
+  Value shared = forall.getRegionIterArgs()[0];
+  Value firstHead = arith::MulIOp::create(b, kvHead, constIndex(b, group));
+  SmallVector<OpFoldResult> offsets = {batch, firstHead, b.getIndexAttr(0),
+                                       b.getIndexAttr(0)};
+  SmallVector<int64_t> sizes = {1, group, shape[2], shape[3]};
+  Value dest = slice(b, shared, offsets, sizes, {group, shape[2], shape[3]});
+  Value result = head(b, batch, kvHead, firstHead, dest);
+  b.setInsertionPointToEnd(forall.getTerminator().getBody());
+  SmallVector<OpFoldResult> sizeAttrs, strides;
+  for (int64_t size : sizes) {
+    sizeAttrs.push_back(b.getIndexAttr(size));
+    strides.push_back(b.getIndexAttr(1));
+  }
+  tensor::ParallelInsertSliceOp::create(b, result, shared, offsets, sizeAttrs,
+                                        strides);
+  return forall.getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// attnflow.linear_attention
+//===----------------------------------------------------------------------===//
+
+struct LinearAttentionLowering {
+  LinearAttentionOp op;
+  ImplicitLocOpBuilder &b;
+  MLIRContext *ctx;
+  Type elementType;
+  FloatType ct;
+  bool favor;
+  double scale, eps;
+  int64_t group, seqQ, seqKv, headDim, headDimV, numFeatures;
+  Value wT; // favor_plus: sqrt(scale) W^T [D, M] in ct
+
+  LinearAttentionLowering(LinearAttentionOp op, ImplicitLocOpBuilder &b)
+      : op(op), b(b), ctx(b.getContext()) {
+    auto qType = op.getQ().getType();
+    elementType = qType.getElementType();
+    ct = computeTypeFor(elementType);
+    favor = op.getFeatureMap() == FeatureMap::favor_plus;
+    scale = op.getEffectiveScale();
+    eps = op.getEps().convertToDouble();
+    group = qType.getDimSize(1) / op.getK().getType().getDimSize(1);
+    seqQ = qType.getDimSize(2);
+    seqKv = op.getK().getType().getDimSize(2);
+    headDim = qType.getDimSize(3);
+    headDimV = op.getV().getType().getDimSize(3);
+    numFeatures = favor ? op.getProjection().getType().getDimSize(0) : headDim;
+  }
+
+  /// phi(x) of relu / elu_plus_one.
+  Value plainFeature(ImplicitLocOpBuilder &nb, Value x) {
+    Value v = castFloat(nb, x, ct);
+    Value zero = constF(nb, ct, 0.0);
+    if (op.getFeatureMap() == FeatureMap::relu)
+      return arith::MaximumFOp::create(nb, v, zero);
+    Value positive =
+        arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT, v, zero);
+    return arith::SelectOp::create(
+        nb, positive, arith::AddFOp::create(nb, v, constF(nb, ct, 1.0)),
+        math::ExpOp::create(nb, arith::MinimumFOp::create(nb, v, zero)));
+  }
+
+  /// FAVOR+ logits of x [..., D] (rank n): sqrt(scale) w_m . x -
+  /// scale |x|^2 / 2 - ln(M) / 2, shape [..., M].
+  Value favorLogits(Value x) {
+    auto type = cast<RankedTensorType>(x.getType());
+    unsigned n = type.getRank();
+    SmallVector<int64_t> rows(type.getShape().drop_back());
+    SmallVector<int64_t> featShape(rows);
+    featShape.push_back(numFeatures);
+    SmallVector<unsigned> rowDims, xDims, featDims;
+    for (unsigned i = 0; i + 1 < n; ++i)
+      rowDims.push_back(i);
+    // |x|^2: loops (rows..., d).
+    xDims = rowDims;
+    xDims.push_back(n - 1);
+    SmallVector<utils::IteratorType> normIters(n - 1, kPar);
+    normIters.push_back(kRed);
+    Value norms =
+        generic(b, filled(b, rows, ct, 0.0), {x}, {dims(ctx, n, xDims)},
+                dims(ctx, n, rowDims), normIters,
+                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                  yieldFma(nb, a[0], a[0], a[1]);
+                });
+    // w . x: loops (rows..., d, m), m innermost and contiguous in W^T.
+    featDims = rowDims;
+    featDims.push_back(n);
+    SmallVector<utils::IteratorType> dotIters(n - 1, kPar);
+    dotIters.append({kRed, kPar});
+    Value dots =
+        generic(b, filled(b, featShape, ct, 0.0), {x, wT},
+                {dims(ctx, n + 1, xDims), dims(ctx, n + 1, {n - 1, n})},
+                dims(ctx, n + 1, featDims), dotIters,
+                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                  yieldFma(nb, a[0], a[1], a[2]);
+                });
+    SmallVector<unsigned> all = rowDims;
+    all.push_back(n - 1);
+    return generic(
+        b, dots, {norms}, {dims(ctx, n, rowDims)}, dims(ctx, n, all),
+        SmallVector<utils::IteratorType>(n, kPar),
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          Value shift = arith::AddFOp::create(
+              nb, arith::MulFOp::create(nb, a[0], constF(nb, ct, scale / 2)),
+              constF(nb, ct, std::log(static_cast<double>(numFeatures)) / 2));
+          yield(nb, arith::SubFOp::create(nb, a[1], shift));
+        });
+  }
+
+  /// Key features of one kv head, phi(K) [Skv, M]; for favor_plus also B
+  /// (0-d), the max key logit, divided out of phi(K).
+  std::pair<Value, Value> keyFeatures(Value kh) {
+    if (!favor) {
+      Value phi =
+          generic(b, empty(b, {seqKv, headDim}, ct), {kh},
+                  {dims(ctx, 2, {0, 1})}, dims(ctx, 2, {0, 1}), {kPar, kPar},
+                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                    yield(nb, plainFeature(nb, a[0]));
+                  });
+      return {phi, Value()};
+    }
+    Value logits = favorLogits(kh); // [Skv, M]
+    Value maxB = generic(b, filled(b, {}, ct, -kInf), {logits},
+                         {dims(ctx, 2, {0, 1})}, dims(ctx, 2, {}), {kRed, kRed},
+                         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                           yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
+                         });
+    Value phi = generic(
+        b, logits, {maxB}, {dims(ctx, 2, {})}, dims(ctx, 2, {0, 1}),
+        {kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yield(nb,
+                math::ExpOp::create(nb, arith::SubFOp::create(nb, a[1], a[0])));
+        });
+    return {phi, maxB};
+  }
+
+  /// Query features of qc [G, L, D]: phi(Q) [G, L, M] and, for favor_plus,
+  /// the per-row max logit A [G, L] divided out of it.
+  std::pair<Value, Value> queryFeatures(Value qc, int64_t rows) {
+    if (!favor) {
+      Value phi = generic(b, empty(b, {group, rows, headDim}, ct), {qc},
+                          {dims(ctx, 3, {0, 1, 2})}, dims(ctx, 3, {0, 1, 2}),
+                          {kPar, kPar, kPar},
+                          [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                            yield(nb, plainFeature(nb, a[0]));
+                          });
+      return {phi, Value()};
+    }
+    Value logits = favorLogits(qc); // [G, L, M]
+    Value maxA = generic(b, filled(b, {group, rows}, ct, -kInf), {logits},
+                         {dims(ctx, 3, {0, 1, 2})}, dims(ctx, 3, {0, 1}),
+                         {kPar, kPar, kRed},
+                         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                           yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
+                         });
+    Value phi = generic(
+        b, logits, {maxA}, {dims(ctx, 3, {0, 1})}, dims(ctx, 3, {0, 1, 2}),
+        {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yield(nb,
+                math::ExpOp::create(nb, arith::SubFOp::create(nb, a[1], a[0])));
+        });
+    return {phi, maxA};
+  }
+
+  /// num [G, L, Dv] phi(Q) S, den [G, L] phi(Q) z, for a state S [M, Dv],
+  /// z [M].
+  std::pair<Value, Value> applyState(Value phiQ, Value state, Value sums,
+                                     int64_t rows) {
+    Value num =
+        generic(b, filled(b, {group, rows, headDimV}, ct, 0.0), {phiQ, state},
+                {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
+                dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                  yieldFma(nb, a[0], a[1], a[2]);
+                });
+    Value den = generic(b, filled(b, {group, rows}, ct, 0.0), {phiQ, sums},
+                        {dims(ctx, 3, {0, 1, 2}), dims(ctx, 3, {2})},
+                        dims(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+                        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                          yieldFma(nb, a[0], a[1], a[2]);
+                        });
+    return {num, den};
+  }
+
+  /// State += phi(K_c)^T V_c and sums += phi(K_c)^T 1, for k [L, M] and
+  /// v [L, Dv]: loops (j, m, dv) and (j, m), rows of k, v and the state
+  /// contiguous.
+  std::pair<Value, Value> accumulate(Value state, Value sums, Value k,
+                                     Value v) {
+    state =
+        generic(b, state, {k, v}, {dims(ctx, 3, {0, 1}), dims(ctx, 3, {0, 2})},
+                dims(ctx, 3, {1, 2}), {kRed, kPar, kPar},
+                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                  yieldFma(nb, a[0], a[1], a[2]);
+                });
+    sums = generic(b, sums, {k}, {dims(ctx, 2, {0, 1})}, dims(ctx, 2, {1}),
+                   {kRed, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                     yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
+                   });
+    return {state, sums};
+  }
+
+  /// num / (den + eps'), eps' = eps exp(-(A + B)) for favor_plus (the
+  /// factor the shifts removed), rounded into dest [G, L, Dv].
+  Value normalize(Value num, Value den, Value maxA, Value maxB, Value dest) {
+    SmallVector<Value> inputs = {num, den};
+    SmallVector<AffineMap> maps = {dims(ctx, 3, {0, 1, 2}),
+                                   dims(ctx, 3, {0, 1})};
+    if (favor) {
+      inputs.append({maxA, maxB});
+      maps.append({dims(ctx, 3, {0, 1}), dims(ctx, 3, {})});
+    }
+    return generic(
+        b, dest, inputs, maps, dims(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          Value denominator = a[1];
+          if (eps != 0) {
+            Value epsilon;
+            if (favor)
+              epsilon = math::ExpOp::create(
+                  nb,
+                  arith::SubFOp::create(nb, constF(nb, ct, std::log(eps)),
+                                        arith::AddFOp::create(nb, a[2], a[3])));
+            else
+              epsilon = constF(nb, ct, eps);
+            denominator = arith::AddFOp::create(nb, denominator, epsilon);
+          }
+          Value value = arith::DivFOp::create(nb, a[0], denominator);
+          if (favor) {
+            // The exact FAVOR+ normalizer is > 0: a 0 here is underflow of
+            // every shifted term (and of eps'); output 0, not 0 / 0.
+            Value positive =
+                arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT,
+                                      denominator, constF(nb, ct, 0.0));
+            value = arith::SelectOp::create(nb, positive, value,
+                                            constF(nb, ct, 0.0));
+          }
+          yield(nb, castFloat(nb, value, elementType));
+        });
+  }
+
+  Value nonCausal(Value qh, Value phiK, Value maxB, Value vh, Value dest) {
+    Value state = filled(b, {numFeatures, headDimV}, ct, 0.0);
+    Value sums = filled(b, {numFeatures}, ct, 0.0);
+    std::tie(state, sums) = accumulate(state, sums, phiK, vh);
+    auto [phiQ, maxA] = queryFeatures(qh, seqQ);
+    auto [num, den] = applyState(phiQ, state, sums, seqQ);
+    return normalize(num, den, maxA, maxB, dest);
+  }
+
+  /// Chunks of `chunk` rows: the state holds the keys of the chunks before;
+  /// the chunk's own keys enter through the masked [G, L, L] kernel.
+  Value causal(Value qh, Value phiK, Value maxB, Value vh, Value dest,
+               int64_t chunk) {
+    Value state = filled(b, {numFeatures, headDimV}, ct, 0.0);
+    Value sums = filled(b, {numFeatures}, ct, 0.0);
+    auto step = [&](ImplicitLocOpBuilder &sb, Value offset, int64_t rows,
+                    bool last, ValueRange carried) -> SmallVector<Value> {
+      return chunkStep(sb, offset, rows, last, qh, phiK, maxB, vh, carried);
+    };
+    return chunkLoop(b, 0, seqQ, chunk, {state, sums, dest}, step)[2];
+  }
+
+  SmallVector<Value> chunkStep(ImplicitLocOpBuilder &sb, Value offset,
+                               int64_t rows, bool last, Value qh, Value phiK,
+                               Value maxB, Value vh, ValueRange carried) {
+    LinearAttentionLowering l(op, sb);
+    l.wT = wT;
+    return l.chunkBody(offset, rows, last, qh, phiK, maxB, vh, carried);
+  }
+
+  SmallVector<Value> chunkBody(Value offset, int64_t rows, bool last, Value qh,
+                               Value phiK, Value maxB, Value vh,
+                               ValueRange carried) {
+    Value state = carried[0], sums = carried[1], out = carried[2];
+    OpFoldResult zero = b.getIndexAttr(0);
+    Value qc = slice(b, qh, {zero, offset, zero}, {group, rows, headDim},
+                     {group, rows, headDim});
+    Value kc = slice(b, phiK, {offset, zero}, {rows, numFeatures},
+                     {rows, numFeatures});
+    // phi(K_c)^T [M, L] (a chunk-sized transpose), so that the kernel's
+    // inner loop runs along contiguous keys.
+    Value kT = generic(
+        b, empty(b, {numFeatures, rows}, ct), {kc}, {dims(ctx, 2, {1, 0})},
+        dims(ctx, 2, {0, 1}), {kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) { yield(nb, a[0]); });
+    Value vc = slice(b, vh, {offset, zero}, {rows, headDimV}, {rows, headDimV});
+    auto [phiQ, maxA] = queryFeatures(qc, rows);
+    // Intra-chunk kernel phi(Q_c) phi(K_c)^T, then j > i zeroed.
+    Value kernel =
+        generic(b, filled(b, {group, rows, rows}, ct, 0.0), {phiQ, kT},
+                {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
+                dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                  yieldFma(nb, a[0], a[1], a[2]);
+                });
+    kernel =
+        generic(b, kernel, {}, {}, dims(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                  Value visible =
+                      arith::CmpIOp::create(nb, arith::CmpIPredicate::ule,
+                                            linalg::IndexOp::create(nb, 2),
+                                            linalg::IndexOp::create(nb, 1));
+                  yield(nb, arith::SelectOp::create(nb, visible, a[0],
+                                                    constF(nb, ct, 0.0)));
+                });
+    auto [num, den] = applyState(phiQ, state, sums, rows);
+    num = generic(b, num, {kernel, vc},
+                  {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
+                  dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                    yieldFma(nb, a[0], a[1], a[2]);
+                  });
+    den = generic(b, den, {kernel}, {dims(ctx, 3, {0, 1, 2})},
+                  dims(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                    yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
+                  });
+    SmallVector<OpFoldResult> at = {zero, offset, zero};
+    SmallVector<int64_t> sizes = {group, rows, headDimV};
+    Value dest = slice(b, out, at, sizes, sizes);
+    out = insert(b, normalize(num, den, maxA, maxB, dest), out, at, sizes);
+    if (!last)
+      std::tie(state, sums) = accumulate(state, sums, kc, vc);
+    return {state, sums, out};
+  }
+
+  Value lower(int64_t chunk) {
+    if (favor) {
+      // W^T [D, M] scaled by sqrt(scale), once for all heads.
+      Value w = op.getProjection();
+      double root = std::sqrt(scale);
+      wT =
+          generic(b, empty(b, {headDim, numFeatures}, ct), {w},
+                  {dims(ctx, 2, {1, 0})}, dims(ctx, 2, {0, 1}), {kPar, kPar},
+                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                    yield(nb, arith::MulFOp::create(nb, castFloat(nb, a[0], ct),
+                                                    constF(nb, ct, root)));
+                  });
+    }
+    bool isCausal = op.getCausal();
+    return forallHeads(
+        b, op.getOutput().getType(), op.getK().getType().getDimSize(1),
+        [&](ImplicitLocOpBuilder &hb, Value batch, Value kvHead,
+            Value firstHead, Value dest) {
+          LinearAttentionLowering l(op, hb);
+          l.wT = wT;
+          OpFoldResult zero = hb.getIndexAttr(0);
+          Value qh = slice(hb, op.getQ(), {batch, firstHead, zero, zero},
+                           {1, group, seqQ, headDim}, {group, seqQ, headDim});
+          Value kh = slice(hb, op.getK(), {batch, kvHead, zero, zero},
+                           {1, 1, seqKv, headDim}, {seqKv, headDim});
+          Value vh = slice(hb, op.getV(), {batch, kvHead, zero, zero},
+                           {1, 1, seqKv, headDimV}, {seqKv, headDimV});
+          auto [phiK, maxB] = l.keyFeatures(kh);
+          if (isCausal)
+            return l.causal(qh, phiK, maxB, vh, dest, chunk);
+          return l.nonCausal(qh, phiK, maxB, vh, dest);
+        });
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// attnflow.vq_attention
+//===----------------------------------------------------------------------===//
+
+struct VQAttentionLowering {
+  VQAttentionOp op;
+  ImplicitLocOpBuilder &b;
+  MLIRContext *ctx;
+  Type elementType;
+  FloatType ct;
+  int64_t group, seqQ, seqKv, headDim, headDimV, numCodes;
+  double scale;
+
+  VQAttentionLowering(VQAttentionOp op, ImplicitLocOpBuilder &b)
+      : op(op), b(b), ctx(b.getContext()) {
+    auto qType = op.getQ().getType();
+    elementType = qType.getElementType();
+    ct = computeTypeFor(elementType);
+    group = qType.getDimSize(1) / op.getK().getType().getDimSize(1);
+    seqQ = qType.getDimSize(2);
+    seqKv = op.getK().getType().getDimSize(2);
+    headDim = qType.getDimSize(3);
+    headDimV = op.getV().getType().getDimSize(3);
+    auto cbType = op.getCodebook().getType();
+    numCodes = cbType.getDimSize(cbType.getRank() - 2);
+    scale = op.getEffectiveScale();
+  }
+
+  /// factor * codebook^T [D, C] in ct, from a [C, D] codebook.
+  Value codebookT(Value codebook, double factor) {
+    return generic(b, empty(b, {headDim, numCodes}, ct), {codebook},
+                   {dims(ctx, 2, {1, 0})}, dims(ctx, 2, {0, 1}), {kPar, kPar},
+                   [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                     Value x = castFloat(nb, a[0], ct);
+                     if (factor != 1.0)
+                       x = arith::MulFOp::create(nb, x, constF(nb, ct, factor));
+                     yield(nb, x);
+                   });
+  }
+
+  /// Codes [Skv] (i64) of the keys kh [Skv, D] against cbT [D, C]: the
+  /// vector_quantize reference's arithmetic (squared differences summed over
+  /// d upwards, a first-minimum argmin, so the same codes bit for bit) with
+  /// c innermost, contiguous in cbT.
+  Value quantize(Value kh, Value cbT) {
+    Value dist = generic(
+        b, filled(b, {seqKv, numCodes}, ct, 0.0), {kh, cbT},
+        {dims(ctx, 3, {0, 1}), dims(ctx, 3, {1, 2})}, dims(ctx, 3, {0, 2}),
+        {kPar, kRed, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          Value diff = arith::SubFOp::create(nb, castFloat(nb, a[0], ct),
+                                             castFloat(nb, a[1], ct));
+          yield(nb, arith::AddFOp::create(
+                        nb, a[2], arith::MulFOp::create(nb, diff, diff)));
+        });
+    Value best = filled(b, {seqKv}, ct, kInf);
+    Value init =
+        linalg::FillOp::create(
+            b, ValueRange{arith::ConstantIntOp::create(b, b.getI64Type(), 0)},
+            ValueRange{tensor::EmptyOp::create(b, ArrayRef<int64_t>{seqKv},
+                                               b.getI64Type())})
+            .getResult(0);
+    auto argmin = linalg::GenericOp::create(
+        b, TypeRange{best.getType(), init.getType()}, ValueRange{dist},
+        ValueRange{best, init},
+        ArrayRef<AffineMap>{dims(ctx, 2, {0, 1}), dims(ctx, 2, {0}),
+                            dims(ctx, 2, {0})},
+        ArrayRef<utils::IteratorType>{kPar, kRed},
+        [&](OpBuilder &nested, Location loc, ValueRange a) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          Value c = arith::IndexCastOp::create(nb, nb.getI64Type(),
+                                               linalg::IndexOp::create(nb, 1));
+          Value closer =
+              arith::CmpFOp::create(nb, arith::CmpFPredicate::OLT, a[0], a[1]);
+          linalg::YieldOp::create(
+              nb, ValueRange{arith::SelectOp::create(nb, closer, a[0], a[1]),
+                             arith::SelectOp::create(nb, closer, c, a[2])});
+        });
+    return argmin.getResult(1);
+  }
+
+  /// Scores s [G, L, C] = q . (scale c) of query rows qc [G, L, D].
+  Value scores(Value qc, Value cbT, int64_t rows) {
+    return generic(b, filled(b, {group, rows, numCodes}, ct, 0.0), {qc, cbT},
+                   {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
+                   dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+                   [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                     yieldFma(nb, a[0], a[1], a[2]);
+                   });
+  }
+
+  /// Adds keys [start, start + n) to the per-code counts [C] and value sums
+  /// [C, Dv]: a scatter loop, O(n Dv).
+  std::pair<Value, Value> addKeys(Value counts, Value sums, Value idx, Value vh,
+                                  Value start, int64_t n) {
+    Value end = arith::AddIOp::create(b, start, constIndex(b, n));
+    auto loop = scf::ForOp::create(
+        b, start, end, constIndex(b, 1), ValueRange{counts, sums},
+        [&](OpBuilder &nested, Location loc, Value j, ValueRange args) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          Value code = arith::IndexCastOp::create(
+              nb, nb.getIndexType(), tensor::ExtractOp::create(nb, idx, j));
+          Value count = tensor::ExtractOp::create(nb, args[0], code);
+          Value newCounts = tensor::InsertOp::create(
+              nb, arith::AddFOp::create(nb, count, constF(nb, ct, 1.0)),
+              args[0], code);
+          OpFoldResult zero = nb.getIndexAttr(0);
+          Value row =
+              slice(nb, args[1], {code, zero}, {1, headDimV}, {headDimV});
+          Value value = slice(nb, vh, {j, zero}, {1, headDimV}, {headDimV});
+          Value sum = generic(
+              nb, row, {value}, {dims(ctx, 1, {0})}, dims(ctx, 1, {0}), {kPar},
+              [&](ImplicitLocOpBuilder &bb, ValueRange a) {
+                yield(bb,
+                      arith::AddFOp::create(bb, a[1], castFloat(bb, a[0], ct)));
+              });
+          Value newSums = insert(nb, sum, args[1], {code, zero}, {1, headDimV});
+          scf::YieldOp::create(nb, ValueRange{newCounts, newSums});
+        });
+    return {loop.getResult(0), loop.getResult(1)};
+  }
+
+  /// Log weights s + ln n_c [G, L, C] (-inf for empty codes) and value
+  /// means V_c / max(n_c, 1) [C, Dv].
+  std::pair<Value, Value> codeTerms(Value s, Value counts, Value sums,
+                                    int64_t rows, bool inPlace) {
+    Value logW = generic(
+        b, inPlace ? s : empty(b, {group, rows, numCodes}, ct), {s, counts},
+        {dims(ctx, 3, {0, 1, 2}), dims(ctx, 3, {2})}, dims(ctx, 3, {0, 1, 2}),
+        {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yield(nb,
+                arith::AddFOp::create(nb, a[0], math::LogOp::create(nb, a[1])));
+        });
+    Value means = generic(
+        b, empty(b, {numCodes, headDimV}, ct), {sums, counts},
+        {dims(ctx, 2, {0, 1}), dims(ctx, 2, {0})}, dims(ctx, 2, {0, 1}),
+        {kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yield(nb, arith::DivFOp::create(nb, a[0],
+                                          arith::MaximumFOp::create(
+                                              nb, a[1], constF(nb, ct, 1.0))));
+        });
+    return {logW, means};
+  }
+
+  /// Row max of `logits` [G, L, N] folded into `max` [G, L].
+  Value rowMax(Value max, Value logits) {
+    return generic(b, max, {logits}, {dims(ctx, 3, {0, 1, 2})},
+                   dims(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+                   [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                     yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
+                   });
+  }
+
+  /// exp(logits - max), in place.
+  Value expShifted(Value logits, Value max) {
+    return generic(
+        b, logits, {max}, {dims(ctx, 3, {0, 1})}, dims(ctx, 3, {0, 1, 2}),
+        {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yield(nb,
+                math::ExpOp::create(nb, arith::SubFOp::create(nb, a[1], a[0])));
+        });
+  }
+
+  /// num += w [G, L, N] x values [N, Dv]; den += sum of w.
+  std::pair<Value, Value> weigh(Value num, Value den, Value w, Value values) {
+    num = generic(b, num, {w, values},
+                  {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
+                  dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                    yieldFma(nb, a[0], a[1], a[2]);
+                  });
+    den = generic(b, den, {w}, {dims(ctx, 3, {0, 1, 2})}, dims(ctx, 3, {0, 1}),
+                  {kPar, kPar, kRed},
+                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                    yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
+                  });
+    return {num, den};
+  }
+
+  Value divide(Value num, Value den, Value dest) {
+    return generic(
+        b, dest, {num, den}, {dims(ctx, 3, {0, 1, 2}), dims(ctx, 3, {0, 1})},
+        dims(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yield(nb, castFloat(nb, arith::DivFOp::create(nb, a[0], a[1]),
+                              elementType));
+        });
+  }
+
+  Value nonCausal(Value qh, Value cbT, Value idx, Value vh, Value dest) {
+    auto [counts, sums] = addKeys(filled(b, {numCodes}, ct, 0.0),
+                                  filled(b, {numCodes, headDimV}, ct, 0.0), idx,
+                                  vh, constIndex(b, 0), seqKv);
+    Value s = scores(qh, cbT, seqQ);
+    auto [logW, means] = codeTerms(s, counts, sums, seqQ, /*inPlace=*/true);
+    Value max = rowMax(filled(b, {group, seqQ}, ct, -kInf), logW);
+    Value w = expShifted(logW, max);
+    auto [num, den] = weigh(filled(b, {group, seqQ, headDimV}, ct, 0.0),
+                            filled(b, {group, seqQ}, ct, 0.0), w, means);
+    return divide(num, den, dest);
+  }
+
+  /// Blocks of `block` query rows at positions [p0, p0 + L): the carried
+  /// aggregates hold keys [0, p0); keys p0..p are scored exactly.
+  Value causal(Value qh, Value cbT, Value idx, Value vh, Value dest,
+               int64_t block) {
+    int64_t qOffset = seqKv - seqQ;
+    int64_t firstRow = std::max<int64_t>(0, -qOffset);
+    Value counts = filled(b, {numCodes}, ct, 0.0);
+    Value sums = filled(b, {numCodes, headDimV}, ct, 0.0);
+    if (qOffset > 0)
+      std::tie(counts, sums) =
+          addKeys(counts, sums, idx, vh, constIndex(b, 0), qOffset);
+    Value out = dest;
+    if (firstRow > 0) {
+      // Rows before key 0 see no key: 0.
+      OpFoldResult zero = b.getIndexAttr(0);
+      SmallVector<int64_t> sizes = {group, firstRow, headDimV};
+      out = insert(b, filled(b, sizes, elementType, 0.0), out,
+                   {zero, zero, zero}, sizes);
+    }
+    auto step = [&](ImplicitLocOpBuilder &sb, Value offset, int64_t rows,
+                    bool last, ValueRange carried) -> SmallVector<Value> {
+      VQAttentionLowering l(op, sb);
+      return l.blockBody(offset, rows, last, qh, cbT, idx, vh, carried);
+    };
+    return chunkLoop(b, firstRow, seqQ - firstRow, block, {counts, sums, out},
+                     step)[2];
+  }
+
+  SmallVector<Value> blockBody(Value offset, int64_t rows, bool last, Value qh,
+                               Value cbT, Value idx, Value vh,
+                               ValueRange carried) {
+    Value counts = carried[0], sums = carried[1], out = carried[2];
+    int64_t qOffset = seqKv - seqQ;
+    OpFoldResult zero = b.getIndexAttr(0);
+    Value key0 = arith::AddIOp::create(b, offset, constIndex(b, qOffset));
+    Value qc = slice(b, qh, {zero, offset, zero}, {group, rows, headDim},
+                     {group, rows, headDim});
+    Value idxc = slice(b, idx, {key0}, {rows}, {rows});
+    Value vc = slice(b, vh, {key0, zero}, {rows, headDimV}, {rows, headDimV});
+    Value s = scores(qc, cbT, rows);
+    auto [logW, means] = codeTerms(s, counts, sums, rows, /*inPlace=*/false);
+    // Exact scores of the block's keys, s[g, i, code(j)], -inf for j > i.
+    Value exact = generic(
+        b, empty(b, {group, rows, rows}, ct), {idxc}, {dims(ctx, 3, {2})},
+        dims(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          Value g = linalg::IndexOp::create(nb, 0);
+          Value i = linalg::IndexOp::create(nb, 1);
+          Value j = linalg::IndexOp::create(nb, 2);
+          Value code = arith::IndexCastOp::create(nb, nb.getIndexType(), a[0]);
+          Value score =
+              tensor::ExtractOp::create(nb, s, ValueRange{g, i, code});
+          Value visible =
+              arith::CmpIOp::create(nb, arith::CmpIPredicate::ule, j, i);
+          yield(nb, arith::SelectOp::create(nb, visible, score,
+                                            constF(nb, ct, -kInf)));
+        });
+    Value max = rowMax(filled(b, {group, rows}, ct, -kInf), logW);
+    max = rowMax(max, exact);
+    Value w = expShifted(logW, max);
+    Value e = expShifted(exact, max);
+    auto [num, den] = weigh(filled(b, {group, rows, headDimV}, ct, 0.0),
+                            filled(b, {group, rows}, ct, 0.0), w, means);
+    std::tie(num, den) = weigh(num, den, e, vc);
+    SmallVector<OpFoldResult> at = {zero, offset, zero};
+    SmallVector<int64_t> sizes = {group, rows, headDimV};
+    Value dest = slice(b, out, at, sizes, sizes);
+    out = insert(b, divide(num, den, dest), out, at, sizes);
+    if (!last)
+      std::tie(counts, sums) = addKeys(counts, sums, idx, vh, key0, rows);
+    return {counts, sums, out};
+  }
+
+  Value lower(int64_t defaultBlock) {
+    int64_t block = op.getBlockLen() ? static_cast<int64_t>(*op.getBlockLen())
+                                     : defaultBlock;
+    Value codebook = op.getCodebook();
+    bool perHead = cast<RankedTensorType>(codebook.getType()).getRank() == 3;
+    // Codebook^T for the distances and scale * codebook^T for the scores,
+    // once when shared, per kv head otherwise.
+    Value sharedT, sharedScaledT;
+    if (!perHead) {
+      sharedT = codebookT(codebook, 1.0);
+      sharedScaledT = codebookT(codebook, scale);
+    }
+    bool isCausal = op.getCausal();
+    auto kType = op.getK().getType();
+    return forallHeads(
+        b, op.getOutput().getType(), kType.getDimSize(1),
+        [&](ImplicitLocOpBuilder &hb, Value batch, Value kvHead,
+            Value firstHead, Value dest) {
+          VQAttentionLowering l(op, hb);
+          OpFoldResult zero = hb.getIndexAttr(0);
+          Value qh = slice(hb, op.getQ(), {batch, firstHead, zero, zero},
+                           {1, group, seqQ, headDim}, {group, seqQ, headDim});
+          Value kh = slice(hb, op.getK(), {batch, kvHead, zero, zero},
+                           {1, 1, seqKv, headDim}, {seqKv, headDim});
+          Value vh = slice(hb, op.getV(), {batch, kvHead, zero, zero},
+                           {1, 1, seqKv, headDimV}, {seqKv, headDimV});
+          Value cbT = sharedT, scaledT = sharedScaledT;
+          if (perHead) {
+            Value cb = slice(hb, codebook, {kvHead, zero, zero},
+                             {1, numCodes, headDim}, {numCodes, headDim});
+            cbT = l.codebookT(cb, 1.0);
+            scaledT = l.codebookT(cb, scale);
+          }
+          Value idx = l.quantize(kh, cbT);
+          if (isCausal)
+            return l.causal(qh, scaledT, idx, vh, dest, block);
+          return l.nonCausal(qh, scaledT, idx, vh, dest);
+        });
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+bool hasEmptyDim(Operation *op) {
+  for (Type type : op->getOperandTypes())
+    if (auto shaped = dyn_cast<ShapedType>(type))
+      if (llvm::is_contained(shaped.getShape(), 0))
+        return true;
+  return false;
+}
+
+struct ChunkLinearAttentionPass
+    : mlir::attnflow::impl::ChunkLinearAttentionPassBase<
+          ChunkLinearAttentionPass> {
+  using ChunkLinearAttentionPassBase::ChunkLinearAttentionPassBase;
+
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<LinearAttentionOp, VQAttentionOp>(op) && !hasEmptyDim(op))
+        ops.push_back(op);
+    });
+    if (ops.empty())
+      return;
+    if (chunkSize < 1 || vqBlock < 1) {
+      ops.front()->emitError()
+          << "attnflow-chunk-linear-attention expects chunk-size >= 1 and "
+             "vq-block >= 1, got "
+          << static_cast<int64_t>(chunkSize) << " and "
+          << static_cast<int64_t>(vqBlock);
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : ops) {
+      rewriter.setInsertionPoint(op);
+      ImplicitLocOpBuilder b(op->getLoc(), rewriter);
+      Value result;
+      if (auto linear = dyn_cast<LinearAttentionOp>(op))
+        result = LinearAttentionLowering(linear, b).lower(chunkSize);
+      else
+        result = VQAttentionLowering(cast<VQAttentionOp>(op), b).lower(vqBlock);
+      rewriter.replaceOp(op, result);
+    }
+  }
+};
+} // namespace

@@ -1,0 +1,189 @@
+// RUN: attnflow-opt %s --split-input-file --attnflow-chunk-linear-attention="chunk-size=32 vq-block=16" --canonicalize --cse | FileCheck %s
+// RUN: attnflow-opt %s --split-input-file --attnflow-chunk-linear-attention --canonicalize --cse | FileCheck %s --check-prefix=DEFAULT
+// No [S, S] (or [Sq, Skv]) tensor anywhere: chunks are [G, L, L] at most.
+// RUN: attnflow-opt %s --split-input-file --attnflow-chunk-linear-attention="chunk-size=32 vq-block=16" | FileCheck %s --check-prefix=NOSQ
+// RUN: not attnflow-opt %s --split-input-file --attnflow-chunk-linear-attention="chunk-size=0" 2>&1 | FileCheck %s --check-prefix=BAD
+// The CPU pipeline runs the pass (no linear_attention survives to the
+// reference decomposition's [S, S] kernel).
+// RUN: attnflow-opt %s --split-input-file --attnflow-cpu-pipeline | FileCheck %s --check-prefix=CPU
+
+// NOSQ-NOT: x100x100x
+// NOSQ-NOT: <100x100x
+// NOSQ-NOT: x37x45x
+// NOSQ-NOT: x40x57x
+// BAD: error: attnflow-chunk-linear-attention expects chunk-size >= 1 and vq-block >= 1, got 0 and 64
+// CPU-NOT: attnflow.
+// CPU: omp.parallel
+
+// Causal FAVOR+, GQA (Hq = 4, Hkv = 2), S = 100: one scf.forall over the kv
+// heads; phi(K) [S, M] once per kv head (minus one max B); then chunks of
+// 32 rows (3 in the loop, a static tail of 4) carrying S [M, Dv], z [M] and
+// the output block.
+// CHECK-LABEL: func @causal_favor
+// CHECK-SAME:    %[[Q:[a-z0-9]+]]: tensor<1x4x100x16xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x100x16xf32>, %[[V:[a-z0-9]+]]: tensor<1x2x100x8xf32>, %[[W:[a-z0-9]+]]: tensor<32x16xf32>
+// CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : index
+// CHECK-DAG:     %[[C96:.*]] = arith.constant 96 : index
+// CHECK:         %[[WT:.*]] = linalg.generic {{.*}} ins(%[[W]] : tensor<32x16xf32>) outs(%{{.*}} : tensor<16x32xf32>)
+// CHECK:         scf.forall (%[[HK:.*]]) in (2) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<1x4x100x8xf32>)
+// CHECK:           %[[H0:.*]] = arith.muli %[[HK]], %{{.*}} : index
+// CHECK:           %[[DEST:.*]] = tensor.extract_slice %[[OUT]][0, %[[H0]], 0, 0] [1, 2, 100, 8]
+// CHECK:           %[[QH:.*]] = tensor.extract_slice %[[Q]][0, %[[H0]], 0, 0] [1, 2, 100, 16] {{.*}} to tensor<2x100x16xf32>
+// CHECK:           %[[KH:.*]] = tensor.extract_slice %[[K]][0, %[[HK]], 0, 0] [1, 1, 100, 16] {{.*}} to tensor<100x16xf32>
+// CHECK:           %[[VH:.*]] = tensor.extract_slice %[[V]][0, %[[HK]], 0, 0] [1, 1, 100, 8] {{.*}} to tensor<100x8xf32>
+// CHECK:           %[[LK:.*]] = linalg.generic {{.*}} ins(%[[KH]], %[[WT]] : tensor<100x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<100x32xf32>)
+// CHECK:           %[[B:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<f32>)
+// CHECK:           %[[PHIK:.*]] = linalg.generic {{.*}} ins(%[[B]] : tensor<f32>) outs(%{{.*}} : tensor<100x32xf32>)
+// CHECK:             math.exp
+// CHECK:           %[[LOOP:.*]]:3 = scf.for %[[I:.*]] = %[[C0]] to %[[C96]] step %[[C32]] iter_args(%[[S:.*]] = %{{.*}}, %[[Z:.*]] = %{{.*}}, %[[O:.*]] = %[[DEST]]) -> (tensor<32x8xf32>, tensor<32xf32>, tensor<2x100x8xf32>)
+// CHECK:             %[[QC:.*]] = tensor.extract_slice %[[QH]][0, %[[I]], 0] [2, 32, 16]
+// CHECK:             %[[KC:.*]] = tensor.extract_slice %[[PHIK]][%[[I]], 0] [32, 32]
+// CHECK:             %[[KT:.*]] = linalg.generic {{.*}} ins(%[[KC]] : tensor<32x32xf32>)
+// CHECK:             %[[VC:.*]] = tensor.extract_slice %[[VH]][%[[I]], 0] [32, 8]
+// Query features with a per-row max A subtracted.
+// CHECK:             %[[A:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}} : tensor<2x32x32xf32>) outs(%{{.*}} : tensor<2x32xf32>)
+// CHECK:             %[[PHIQ:.*]] = linalg.generic {{.*}} ins(%[[A]] : tensor<2x32xf32>) outs(%{{.*}} : tensor<2x32x32xf32>)
+// The intra-chunk kernel, lower triangle (j <= i) kept.
+// CHECK:             %[[KER:.*]] = linalg.generic {{.*}} ins(%[[PHIQ]], %[[KT]] : tensor<2x32x32xf32>, tensor<32x32xf32>)
+// CHECK:             %[[MASKED:.*]] = linalg.generic {{.*}} outs(%[[KER]] : tensor<2x32x32xf32>)
+// CHECK:               %[[ROW:.*]] = linalg.index 1 : index
+// CHECK:               %[[COL:.*]] = linalg.index 2 : index
+// CHECK:               arith.cmpi ule, %[[COL]], %[[ROW]] : index
+// The carried state: phi(Q_c) S and phi(Q_c) z, plus the masked kernel.
+// CHECK:             %[[NUM0:.*]] = linalg.generic {{.*}} ins(%[[PHIQ]], %[[S]] : tensor<2x32x32xf32>, tensor<32x8xf32>)
+// CHECK:             %[[DEN0:.*]] = linalg.generic {{.*}} ins(%[[PHIQ]], %[[Z]] : tensor<2x32x32xf32>, tensor<32xf32>)
+// CHECK:             %[[NUM:.*]] = linalg.generic {{.*}} ins(%[[MASKED]], %[[VC]] : tensor<2x32x32xf32>, tensor<32x8xf32>) outs(%[[NUM0]] : tensor<2x32x8xf32>)
+// CHECK:             %[[DEN:.*]] = linalg.generic {{.*}} ins(%[[MASKED]] : tensor<2x32x32xf32>) outs(%[[DEN0]] : tensor<2x32xf32>)
+// eps' = eps exp(-(A + B)).
+// CHECK:             %[[OC:.*]] = linalg.generic {{.*}} ins(%[[NUM]], %[[DEN]], %[[A]], %[[B]] : tensor<2x32x8xf32>, tensor<2x32xf32>, tensor<2x32xf32>, tensor<f32>)
+// CHECK:             %[[ONEXT:.*]] = tensor.insert_slice %[[OC]] into %[[O]][0, %[[I]], 0] [2, 32, 8]
+// S += phi(K_c)^T V_c, z += phi(K_c)^T 1.
+// CHECK:             %[[SNEXT:.*]] = linalg.generic {{.*}} ins(%[[KC]], %[[VC]] : tensor<32x32xf32>, tensor<32x8xf32>) outs(%[[S]] : tensor<32x8xf32>)
+// CHECK:             %[[ZNEXT:.*]] = linalg.generic {{.*}} ins(%[[KC]] : tensor<32x32xf32>) outs(%[[Z]] : tensor<32xf32>)
+// CHECK:             scf.yield %[[SNEXT]], %[[ZNEXT]], %[[ONEXT]]
+// The tail: rows 96..99, reading the loop's state.
+// CHECK:           tensor.extract_slice %[[QH]][0, 96, 0] [2, 4, 16]
+// CHECK:           linalg.generic {{.*}} outs(%{{.*}} : tensor<2x4x4xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %[[LOOP]]#0 : tensor<2x4x32xf32>, tensor<32x8xf32>)
+// CHECK:           %[[LAST:.*]] = tensor.insert_slice %{{.*}} into %[[LOOP]]#2[0, 96, 0] [2, 4, 8]
+// CHECK:           scf.forall.in_parallel
+// CHECK:             tensor.parallel_insert_slice %[[LAST]] into %[[OUT]][0, %[[H0]], 0, 0] [1, 2, 100, 8]
+
+// The default chunk is 64: one full chunk (its one-trip loop folds away) and
+// a tail of 36.
+// DEFAULT-LABEL: func @causal_favor
+// DEFAULT-NOT:     scf.for %
+// DEFAULT:         linalg.generic {{.*}} outs(%{{.*}} : tensor<2x64x64xf32>)
+// DEFAULT-NOT:     scf.for %
+// DEFAULT:         linalg.generic {{.*}} outs(%{{.*}} : tensor<2x36x36xf32>)
+// DEFAULT-LABEL: func @noncausal_relu
+func.func @causal_favor(%q: tensor<1x4x100x16xf32>, %k: tensor<1x2x100x16xf32>, %v: tensor<1x2x100x8xf32>, %w: tensor<32x16xf32>) -> tensor<1x4x100x8xf32> {
+  %0 = attnflow.linear_attention %q, %k, %v, %w {feature_map = #attnflow.feature_map<favor_plus>, causal = true} : tensor<1x4x100x16xf32>, tensor<1x2x100x16xf32>, tensor<1x2x100x8xf32>, tensor<32x16xf32> -> tensor<1x4x100x8xf32>
+  return %0 : tensor<1x4x100x8xf32>
+}
+
+// -----
+
+// Non-causal relu, bf16: no loop over rows; S = phi(K)^T V [D, Dv] and
+// z [D] once per (batch, kv head), computed in f32, then phi(Q) S / (phi(Q) z
+// + eps) rounded to bf16.
+// CHECK-LABEL: func @noncausal_relu
+// CHECK-DAG:     %[[EPS:.*]] = arith.constant 9.99999997E-7 : f32
+// CHECK:         scf.forall (%[[B:.*]], %[[HK:.*]]) in (2, 2)
+// CHECK-NOT:       scf.for %
+// CHECK:           %[[PHIK:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<45x16xbf16>) outs(%{{.*}} : tensor<45x16xf32>)
+// CHECK:             arith.maximumf
+// CHECK:           %[[S:.*]] = linalg.generic {{.*}} ins(%[[PHIK]], %{{.*}} : tensor<45x16xf32>, tensor<45x8xbf16>) outs(%{{.*}} : tensor<16x8xf32>)
+// CHECK:           %[[Z:.*]] = linalg.generic {{.*}} ins(%[[PHIK]] : tensor<45x16xf32>) outs(%{{.*}} : tensor<16xf32>)
+// CHECK:           %[[PHIQ:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<1x37x16xbf16>) outs(%{{.*}} : tensor<1x37x16xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%[[PHIQ]], %[[S]] : tensor<1x37x16xf32>, tensor<16x8xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%[[PHIQ]], %[[Z]] : tensor<1x37x16xf32>, tensor<16xf32>)
+// CHECK:           linalg.generic {{.*}} outs(%{{.*}} : tensor<1x37x8xbf16>)
+// CHECK:             arith.addf %{{.*}}, %[[EPS]] : f32
+// CHECK:             arith.truncf %{{.*}} : f32 to bf16
+// CHECK:           scf.forall.in_parallel
+func.func @noncausal_relu(%q: tensor<2x2x37x16xbf16>, %k: tensor<2x2x45x16xbf16>, %v: tensor<2x2x45x8xbf16>) -> tensor<2x2x37x8xbf16> {
+  %0 = attnflow.linear_attention %q, %k, %v {feature_map = #attnflow.feature_map<relu>} : tensor<2x2x37x16xbf16>, tensor<2x2x45x16xbf16>, tensor<2x2x45x8xbf16> -> tensor<2x2x37x8xbf16>
+  return %0 : tensor<2x2x37x8xbf16>
+}
+
+// -----
+
+// Causal vq_attention, shared codebook, Sq = 40 < Skv = 57 (q_offset = 17),
+// block_len 16: k is quantized per kv head (squared distances to C^T [D, C],
+// a first-minimum argmin); keys [0, 17) enter the per-code
+// counts [C] and value sums [C, Dv] by a scatter loop, then blocks of 16 rows
+// (2 in the loop, a tail of 8) score the aggregates and, exactly, the keys
+// of their own positions (s[g, i, code(j)], j <= i), then add those keys.
+// CHECK-LABEL: func @vq_causal
+// CHECK-SAME:    %[[Q:[a-z0-9]+]]: tensor<1x4x40x16xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x57x16xf32>, %[[V:[a-z0-9]+]]: tensor<1x2x57x8xf32>, %[[CB:[a-z0-9]+]]: tensor<12x16xf32>
+// CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG:     %[[C1:.*]] = arith.constant 1 : index
+// CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG:     %[[C17:.*]] = arith.constant 17 : index
+// CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : index
+// CHECK:         %[[CT:.*]] = linalg.generic {{.*}} ins(%[[CB]] : tensor<12x16xf32>) outs(%{{.*}} : tensor<16x12xf32>)
+// CHECK:         %[[CBT:.*]] = linalg.generic {{.*}} ins(%[[CB]] : tensor<12x16xf32>) outs(%{{.*}} : tensor<16x12xf32>)
+// CHECK:           arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK:         scf.forall (%[[HK:.*]]) in (2)
+// CHECK:           %[[KH:.*]] = tensor.extract_slice %[[K]][0, %[[HK]], 0, 0] [1, 1, 57, 16] {{.*}} to tensor<57x16xf32>
+// CHECK:           %[[VH:.*]] = tensor.extract_slice %[[V]][0, %[[HK]], 0, 0] [1, 1, 57, 8] {{.*}} to tensor<57x8xf32>
+// CHECK:           %[[DIST:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[KH]], %[[CT]] : tensor<57x16xf32>, tensor<16x12xf32>) outs(%{{.*}} : tensor<57x12xf32>)
+// CHECK:           %[[ARGMIN:.*]]:2 = linalg.generic {{.*}} ins(%[[DIST]] : tensor<57x12xf32>) outs(%{{.*}}, %{{.*}} : tensor<57xf32>, tensor<57xi64>)
+// CHECK:             arith.cmpf olt
+// CHECK:           } -> (tensor<57xf32>, tensor<57xi64>)
+// CHECK:           %[[PRE:.*]]:2 = scf.for %[[J:.*]] = %[[C0]] to %[[C17]] step %[[C1]] iter_args(%[[N:.*]] = %{{.*}}, %[[VS:.*]] = %{{.*}}) -> (tensor<12xf32>, tensor<12x8xf32>)
+// CHECK:             %[[CODE:.*]] = tensor.extract %[[ARGMIN]]#1[%[[J]]] : tensor<57xi64>
+// CHECK:             %[[C:.*]] = arith.index_cast %[[CODE]] : i64 to index
+// CHECK:             tensor.insert %{{.*}} into %[[N]][%[[C]]] : tensor<12xf32>
+// CHECK:             tensor.extract_slice %[[VS]][%[[C]], 0] [1, 8]
+// CHECK:             tensor.insert_slice %{{.*}} into %[[VS]][%[[C]], 0] [1, 8]
+// CHECK:           %[[LOOP:.*]]:3 = scf.for %[[I:.*]] = %[[C0]] to %[[C32]] step %[[C16]] iter_args(%[[N:.*]] = %[[PRE]]#0, %[[VS:.*]] = %[[PRE]]#1, %[[O:.*]] = %{{.*}}) -> (tensor<12xf32>, tensor<12x8xf32>, tensor<2x40x8xf32>)
+// CHECK:             %[[KEY0:.*]] = arith.addi %[[I]], %[[C17]] : index
+// CHECK:             %[[IDXC:.*]] = tensor.extract_slice %[[ARGMIN]]#1[%[[KEY0]]] [16]
+// CHECK:             %[[SC:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[CBT]] : tensor<2x16x16xf32>, tensor<16x12xf32>) outs(%{{.*}} : tensor<2x16x12xf32>)
+// CHECK:             %[[LOGW:.*]] = linalg.generic {{.*}} ins(%[[SC]], %[[N]] : tensor<2x16x12xf32>, tensor<12xf32>)
+// CHECK:               math.log
+// CHECK:             %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[VS]], %[[N]] : tensor<12x8xf32>, tensor<12xf32>)
+// CHECK:             %[[EXACT:.*]] = linalg.generic {{.*}} ins(%[[IDXC]] : tensor<16xi64>) outs(%{{.*}} : tensor<2x16x16xf32>)
+// CHECK:               tensor.extract %[[SC]]
+// CHECK:               arith.cmpi ule
+// One max over the code terms and the exact scores.
+// CHECK:             %[[M0:.*]] = linalg.generic {{.*}} ins(%[[LOGW]] : tensor<2x16x12xf32>) outs(%{{.*}} : tensor<2x16xf32>)
+// CHECK:             %[[M:.*]] = linalg.generic {{.*}} ins(%[[EXACT]] : tensor<2x16x16xf32>) outs(%[[M0]] : tensor<2x16xf32>)
+// CHECK:             %[[WAGG:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<2x16xf32>) outs(%[[LOGW]] : tensor<2x16x12xf32>)
+// CHECK:             %[[WEX:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<2x16xf32>) outs(%[[EXACT]] : tensor<2x16x16xf32>)
+// CHECK:             linalg.generic {{.*}} ins(%[[WAGG]], %[[MEAN]] : tensor<2x16x12xf32>, tensor<12x8xf32>)
+// CHECK:             linalg.generic {{.*}} ins(%[[WEX]], %{{.*}} : tensor<2x16x16xf32>, tensor<16x8xf32>)
+// CHECK:             %[[ONEXT:.*]] = tensor.insert_slice %{{.*}} into %[[O]][0, %[[I]], 0] [2, 16, 8]
+// CHECK:             %[[ADD:.*]]:2 = scf.for %{{.*}} = %[[KEY0]] to %{{.*}} step %[[C1]] iter_args(%{{.*}} = %[[N]], %{{.*}} = %[[VS]])
+// CHECK:             scf.yield %[[ADD]]#0, %[[ADD]]#1, %[[ONEXT]]
+// CHECK:           tensor.extract_slice %[[ARGMIN]]#1[49] [8]
+// CHECK:           linalg.generic {{.*}} outs(%{{.*}} : tensor<2x8x8xf32>)
+// CHECK:           tensor.insert_slice %{{.*}} into %[[LOOP]]#2[0, 32, 0] [2, 8, 8]
+// CHECK:           scf.forall.in_parallel
+func.func @vq_causal(%q: tensor<1x4x40x16xf32>, %k: tensor<1x2x57x16xf32>, %v: tensor<1x2x57x8xf32>, %cb: tensor<12x16xf32>) -> tensor<1x4x40x8xf32> {
+  %0 = attnflow.vq_attention %q, %k, %v, %cb {causal = true, block_len = 16 : i64} : tensor<1x4x40x16xf32>, tensor<1x2x57x16xf32>, tensor<1x2x57x8xf32>, tensor<12x16xf32> -> tensor<1x4x40x8xf32>
+  return %0 : tensor<1x4x40x8xf32>
+}
+
+// -----
+
+// Sq = 20 > Skv = 12 with vq-block = 16: rows 0..7 (positions < 0) are 0,
+// rows 8..19 form one static block of 12 (no loop); a per-head codebook is
+// sliced per kv head.
+// CHECK-LABEL: func @vq_empty_rows
+// CHECK:         scf.forall (%[[HK:.*]]) in (2)
+// CHECK:           %[[CBH:.*]] = tensor.extract_slice %{{.*}}[%[[HK]], 0, 0] [1, 6, 8] {{.*}} to tensor<6x8xf32>
+// CHECK:           %[[CT:.*]] = linalg.generic {{.*}} ins(%[[CBH]] : tensor<6x8xf32>) outs(%{{.*}} : tensor<8x6xf32>)
+// CHECK:           %[[CBT:.*]] = linalg.generic {{.*}} ins(%[[CBH]] : tensor<6x8xf32>) outs(%{{.*}} : tensor<8x6xf32>)
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %[[CT]] : tensor<12x8xf32>, tensor<8x6xf32>) outs(%{{.*}} : tensor<12x6xf32>)
+// CHECK:           %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<1x8x4xf32>
+// CHECK:           %[[O:.*]] = tensor.insert_slice %[[ZERO]] into %{{.*}}[0, 0, 0] [1, 8, 4]
+// CHECK-NOT:       scf.for %{{.*}} step %c16
+// CHECK:           linalg.generic {{.*}} outs(%{{.*}} : tensor<1x12x12xf32>)
+// CHECK:           tensor.insert_slice %{{.*}} into %[[O]][0, 8, 0] [1, 12, 4]
+func.func @vq_empty_rows(%q: tensor<1x2x20x8xf32>, %k: tensor<1x2x12x8xf32>, %v: tensor<1x2x12x4xf32>, %cb: tensor<2x6x8xf32>) -> tensor<1x2x20x4xf32> {
+  %0 = attnflow.vq_attention %q, %k, %v, %cb {causal = true} : tensor<1x2x20x8xf32>, tensor<1x2x12x8xf32>, tensor<1x2x12x4xf32>, tensor<2x6x8xf32> -> tensor<1x2x20x4xf32>
+  return %0 : tensor<1x2x20x4xf32>
+}
