@@ -1,4 +1,4 @@
-"""A SIMT interpreter for the attention kernel of lib/Conversion/AttnFlowToGPU,
+"""A SIMT interpreter for the attention kernels of lib/Conversion/AttnFlowToGPU,
 so that its IR can be checked numerically and for races without a GPU.
 
 Input: the generic-form IR that ``attnflow-opt --convert-attnflow-to-gpu --cse
@@ -18,7 +18,17 @@ subset of MLIR that kernel uses is interpreted:
   ``subf`` / ``mulf`` / ``divf`` / ``maximumf``, ``cmpf``, ``select``,
   ``sitofp``, ``extf``, ``truncf``; ``math.exp`` / ``log`` / ``tanh`` /
   ``fma`` / ``absi``; ``vector.extract`` of a scalar from a 1-D constant
-  vector.
+  vector;
+* the tensor-core kernel's warp-level subset: ``vector.load`` of a 1-D
+  vector from a shared view (along its last dim, alignment checked),
+  ``vector.from_elements``, ``vector.extract`` at static positions of a
+  per-thread vector, splat vector constants, and ``nvgpu.mma.sync``
+  m16n8k16 with f16 / bf16 multiplicands and f32 accumulators
+  (:func:`mma_m16n8k16`: the fragments of a warp's 32 lanes are placed into
+  A, B and C by the PTX ISA's fragment layouts, written down in
+  :func:`_mma_fragment_coordinates` from the ISA's section "Matrix Fragments
+  for mma.m16n8k16 with floating point type", and D = A B + C is computed
+  exactly; test_simt_interpreter_mma.py checks it against numpy).
 
 Any other op, or an unsupported form of one of these (an attribute, type or
 operand shape outside the subset), raises :class:`UnsupportedOpError` naming
@@ -30,7 +40,8 @@ Blocks of the grid run one after another (x fastest, then y, z). Within a
 block all threads run in lockstep, vectorised with numpy: each op is
 evaluated for every thread of the block at once, under a mask of the active
 threads. A value is either uniform (a scalar) or per thread (an array with
-one entry per thread). Thread t (linear id, x fastest) belongs to warp
+one entry per thread; a vector: [threads, *shape]). Thread t (linear id,
+x fastest) belongs to warp
 t // 32. Divergence is modelled by masks: ``scf.if`` runs its then-region
 for the threads whose condition holds, then its else-region for the others;
 ``scf.for`` with per-thread bounds iterates until every active thread has
@@ -48,7 +59,9 @@ them first) and constants are rounded to their IR type. Two modes:
   reference only by the kernel's algorithm and its f32 constants;
 * ``float_mode="f32"``: every float result is also rounded to its IR result
   type (f32 throughout the kernel), i.e. single-precision arithmetic with
-  correctly rounded exp / log / tanh and a fused fma.
+  correctly rounded exp / log / tanh and a fused fma; an mma's exact
+  result is rounded once to f32 (the hardware's accumulation order and
+  intermediate precision are unspecified by PTX and may differ slightly).
 
 Checks
 ------
@@ -72,7 +85,12 @@ while interpretation goes on:
 * ``divergent barrier``: a ``gpu.barrier`` reached by only some threads of the
   block (undefined behaviour on the GPU);
 * ``divergent shuffle``: a ``gpu.shuffle`` reached by only some threads of a
-  warp (the inactive lanes' values are undefined).
+  warp (the inactive lanes' values are undefined);
+* ``divergent mma``: an ``nvgpu.mma.sync`` reached by only some threads of
+  a warp (mma.sync.aligned requires the whole warp; undefined otherwise).
+
+Fatal as well: an mma fragment holding a value not representable in its
+multiplicand type, and a misaligned or out-of-bounds ``vector.load``.
 
 :attr:`KernelRun.write_counts` counts the stores to every element of each
 allocated output, so a caller can require that each is written exactly once
@@ -81,13 +99,15 @@ on global memory show up there).
 
 Limits
 ------
-Only single-block regions (no ``cf`` branches); shared memory only as f32
-views (4-byte words, the granularity of the race check) of the dynamic
-allocation; global memory only as the function's inputs (read-only, so never
+Only single-block regions (no ``cf`` branches); shared memory only as f32,
+f16 or bf16 views of the dynamic allocation, tracked in 2-byte units (the
+granularity of the race check; an f32 element is tracked at its first unit,
+so views of different types must not overlap); global memory only as the function's inputs (read-only, so never
 racy) and allocations (checked through the write counts); one ``func.func`` is run,
 each ``gpu.launch`` in it in order; ``gpu.shuffle`` only in ``xor`` mode with
 width 32; no atomics, no async tokens, no clusters, no workgroup
-attributions. Not modelled: performance, bank conflicts, coalescing, the
+attributions; vectors only in the forms listed above (no vector
+arithmetic). Not modelled: performance, bank conflicts, coalescing, the
 device's shared-memory capacity (only the launch's own size is enforced),
 and the few-ulp differences of the GPU's exp / log / tanh.
 """
@@ -312,6 +332,8 @@ def parse_module(text):
 _SHAPED_TYPE_RE = re.compile(
     r'^(?:tensor|memref|vector)<(?P<shape>(?:[\d?]+x)*)(?P<element>\w+)(?:,\s*.*)?>$')
 _FLOAT_TYPES = ("f16", "bf16", "f32", "f64")
+# 2-byte units of shared memory per element.
+_SHARED_UNITS = {"f32": 2, "f16": 1, "bf16": 1}
 _INT_TYPES = ("index", "i64", "i32", "i1")
 
 
@@ -336,7 +358,9 @@ def round_to_type(x, element_type):
     if element_type == "f16":
         return np.asarray(x, dtype=np.float16).astype(np.float64)
     if element_type == "bf16":
-        return round_bf16(x).astype(np.float64)
+        # (through a 1-D array: round_bf16's bit arithmetic fails on numpy
+        # scalars)
+        return round_bf16(np.atleast_1d(x)).astype(np.float64).reshape(np.shape(x))
     raise ValueError(f"not a float type: {element_type!r}")
 
 
@@ -356,11 +380,14 @@ class GlobalBuffer:
 
 @dataclass
 class SharedView:
-    """A memref.view of the dynamic shared memory: f32 words from `offset`
-    (in words) with a row-major `shape`."""
+    """A memref.view of the dynamic shared memory: elements of
+    `element_type` (f32, f16 or bf16) from `offset` with a row-major `shape`;
+    offset and strides count 2-byte units (an f32 element spans two, and is
+    tracked at its first)."""
     offset: int
     shape: tuple
     strides: tuple
+    element_type: str = "f32"
 
 
 @dataclass
@@ -374,7 +401,7 @@ class _DynamicSharedMemory:
 
 
 class _SharedMemory:
-    """A block's shared memory, in 4-byte words, with the bookkeeping of the
+    """A block's shared memory, in 2-byte units, with the bookkeeping of the
     race checks: the last writer and the last reader (_MANY_READERS when
     several threads read) of each word and the barrier epoch of those
     accesses."""
@@ -469,6 +496,9 @@ class Interpreter:
             "math.absi": self._absi,
             "math.fma": self._fma,
             "vector.extract": self._vector_extract,
+            "vector.from_elements": self._from_elements,
+            "vector.load": self._vector_load,
+            "nvgpu.mma.sync": self._mma_sync,
             "gpu.dynamic_shared_memory": self._dynamic_shared_memory,
             "memref.view": self._view,
             "memref.load": self._load,
@@ -563,7 +593,7 @@ class Interpreter:
                     block_env = dict(env)
                     block_env.update(zip(body[0].arguments,
                                          (x, y, z) + thread_ids + grid + block))
-                    self._shared = _SharedMemory(shared_bytes // 4)
+                    self._shared = _SharedMemory(shared_bytes // 2)
                     self._epoch = 0
                     self._run_ops(body[0].ops, block_env, np.ones(threads, dtype=bool),
                                   terminator="gpu.terminator")
@@ -584,7 +614,7 @@ class Interpreter:
 
     def _for(self, op, env, mask):
         lower, upper, step = (env[name] for name in op.operands[:3])
-        carried = [np.broadcast_to(env[name], (self._threads,)) for name in op.operands[3:]]
+        carried = [self._per_thread(env[name]) for name in op.operands[3:]]
         region = op.regions[0]
         if len(region) != 1:
             raise UnsupportedOpError(f"{op.where()}: scf.for with several blocks")
@@ -607,7 +637,8 @@ class Interpreter:
                 env[induction] = i
                 env.update(zip(iter_args, carried))
                 yielded = self._run_ops(region[0].ops, env, active, "scf.yield")
-                carried = [np.where(active, y, c) for y, c in zip(yielded, carried)]
+                carried = [np.where(active.reshape((-1,) + (1,) * (np.ndim(c) - 1)), y, c)
+                           for y, c in zip(yielded, carried)]
                 i = np.where(active, i + step, i)
                 active &= i < upper
         env.update(zip(op.results, carried))
@@ -622,6 +653,16 @@ class Interpreter:
             branch_mask = mask & taken
             if region and branch_mask.any():
                 self._run_ops(region[0].ops, env, branch_mask, "scf.yield")
+
+    def _per_thread(self, value):
+        """`value` with one entry per thread: scalars broadcast to
+        (threads,), vector constants to (threads, *shape); per-thread values
+        (scalars: (threads,), vectors: (threads, *shape)) as they are."""
+        if isinstance(value, ConstantVector):
+            return np.broadcast_to(value.values, (self._threads,) + value.values.shape)
+        if np.ndim(value) >= 2:
+            return value
+        return np.broadcast_to(value, (self._threads,))
 
     # ---- device: arithmetic ----------------------------------------------
 
@@ -717,6 +758,16 @@ class Interpreter:
 
     def _vector_extract(self, op, env, mask):
         vector = env[op.operands[0]]
+        if isinstance(vector, np.ndarray) and vector.ndim >= 2:
+            # A per-thread vector [threads, *shape]: static positions only.
+            match = re.search(r"static_position = array<i64: ([-\d, ]+)>", op.attributes)
+            position = tuple(int(x) for x in match.group(1).split(",")) if match else ()
+            if (not match or len(op.operands) != 1 or len(position) > vector.ndim - 1
+                    or any(not 0 <= p < n for p, n in zip(position, vector.shape[1:]))):
+                raise UnsupportedOpError(f"{op.where()}: vector.extract of a per-thread "
+                                         "vector at dynamic or out-of-range positions")
+            env[op.results[0]] = vector[(slice(None),) + position]
+            return
         match = re.search(r"static_position = array<i64: (-?\d+)>", op.attributes)
         if not isinstance(vector, ConstantVector) or vector.values.ndim != 1 or not match:
             raise UnsupportedOpError(f"{op.where()}: vector.extract of a scalar from a "
@@ -730,6 +781,48 @@ class Interpreter:
         env[op.results[0]] = (vector.values[position] if np.ndim(position) == 0
                               else vector.values[np.clip(position, 0, vector.values.size - 1)])
 
+    def _from_elements(self, op, env, mask):
+        shape, _ = _shaped_type(op.result_types[0], op.where())
+        if len(op.operands) != int(np.prod(shape)):
+            raise SimtError(f"{op.where()}: {len(op.operands)} elements for {shape}")
+        elements = [np.broadcast_to(env[name], (self._threads,)) for name in op.operands]
+        env[op.results[0]] = np.stack(elements, axis=1).reshape((self._threads,) + shape)
+
+    def _mma_sync(self, op, env, mask):
+        """nvgpu.mma.sync m16n8k16, f16 / bf16 operands, f32 accumulators:
+        per warp, the fragments of the 32 lanes are gathered into A (16x16),
+        B (16x8), C (16x8) by :func:`mma_m16n8k16`."""
+        if op.decoded is None:
+            shape = re.search(r"mmaShape = \[([\d, ]+)\]", op.attributes)
+            types = re.search(r":\s*\((.*)\)\s*->", op.text)
+            operand_types = _split_top_level(types.group(1)) if types else []
+            if (not shape or [int(x) for x in shape.group(1).split(",")] != [16, 8, 16]
+                    or "tf32Enabled" in op.attributes or len(operand_types) != 3):
+                raise UnsupportedOpError(f"{op.where()}: nvgpu.mma.sync other than m16n8k16")
+            a_type = _shaped_type(operand_types[0], op.where())
+            b_type = _shaped_type(operand_types[1], op.where())
+            c_type = _shaped_type(operand_types[2], op.where())
+            if (a_type[0] != (4, 2) or b_type[0] != (2, 2) or c_type != ((2, 2), "f32")
+                    or a_type[1] not in ("f16", "bf16") or b_type[1] != a_type[1]
+                    or op.result_types[0] != "vector<2x2xf32>"):
+                raise UnsupportedOpError(f"{op.where()}: nvgpu.mma.sync other than "
+                                         "vector<4x2xf16|bf16> x vector<2x2xf16|bf16> + "
+                                         "vector<2x2xf32>")
+            op.decoded = a_type[1]
+        warps = mask.reshape(-1, WARP_SIZE)
+        if np.any(warps.any(axis=1) & ~warps.all(axis=1)):
+            self._issue("divergent mma", op, "a warp with inactive lanes")
+        a, b, c = (self._per_thread(env[name]) for name in op.operands)
+        for name, fragment in (("A", a), ("B", b)):
+            if not np.array_equal(round_to_type(fragment, op.decoded), fragment,
+                                  equal_nan=True):
+                raise SimtError(f"{op.where()}: {name} fragment not representable in "
+                                f"{op.decoded} in block {self._block_id}")
+        d = np.concatenate([mma_m16n8k16(a[w:w + WARP_SIZE], b[w:w + WARP_SIZE],
+                                         c[w:w + WARP_SIZE])
+                            for w in range(0, self._threads, WARP_SIZE)])
+        env[op.results[0]] = self._round(d, "f32")
+
     # ---- device: memory --------------------------------------------------
 
     def _dynamic_shared_memory(self, op, env, mask):
@@ -742,17 +835,20 @@ class Interpreter:
             raise UnsupportedOpError(f"{op.where()}: memref.view other than a static view "
                                      "of gpu.dynamic_shared_memory at a uniform offset")
         shape, element_type = _shaped_type(op.result_types[0], op.where())
-        if element_type != "f32":
-            raise UnsupportedOpError(f"{op.where()}: shared view of {element_type} (f32 only)")
-        if offset % 4:
-            raise SimtError(f"{op.where()}: byte offset {offset} not 4-byte aligned")
-        words = int(np.prod(shape))
-        if offset + 4 * words > self._shared_bytes:
-            raise SimtError(f"{op.where()}: view of bytes [{offset}, {offset + 4 * words}) "
+        if element_type not in _SHARED_UNITS:
+            raise UnsupportedOpError(f"{op.where()}: shared view of {element_type} "
+                                     "(f32, f16 and bf16 only)")
+        units = _SHARED_UNITS[element_type]
+        if offset % (2 * units):
+            raise SimtError(f"{op.where()}: byte offset {offset} not aligned to "
+                            f"{element_type}")
+        size = 2 * units * int(np.prod(shape))
+        if offset + size > self._shared_bytes:
+            raise SimtError(f"{op.where()}: view of bytes [{offset}, {offset + size}) "
                             f"exceeds the launch's {self._shared_bytes} bytes of dynamic "
                             "shared memory")
-        strides = tuple(int(np.prod(shape[d + 1:])) for d in range(len(shape)))
-        env[op.results[0]] = SharedView(offset // 4, shape, strides)
+        strides = tuple(units * int(np.prod(shape[d + 1:])) for d in range(len(shape)))
+        env[op.results[0]] = SharedView(offset // 2, shape, strides, element_type)
 
     def _active_indices(self, op, indices, shape, lanes, what):
         """The indices of the active lanes' access (uniform ones stay
@@ -792,6 +888,39 @@ class Interpreter:
             result[lanes] = memref.array[index]
         else:
             raise UnsupportedOpError(f"{op.where()}: memref.load from {type(memref).__name__}")
+        env[op.results[0]] = result
+
+    def _vector_load(self, op, env, mask):
+        """vector.load of a 1-D vector of n elements along the last dim of a
+        shared view; checks bounds (the n elements), the alignment (the
+        op's, else the element size) and races like n scalar loads."""
+        view = env[op.operands[0]]
+        if not isinstance(view, SharedView):
+            raise UnsupportedOpError(f"{op.where()}: vector.load other than from shared memory")
+        (n,), element_type = _shaped_type(op.result_types[0], op.where())
+        if element_type != view.element_type:
+            raise SimtError(f"{op.where()}: vector of {element_type} from a view of "
+                            f"{view.element_type}")
+        alignment = re.search(r"alignment = (\d+)", op.attributes)
+        alignment = int(alignment.group(1)) if alignment else 2 * _SHARED_UNITS[element_type]
+        indices = [env[name] for name in op.operands[1:]]
+        lanes = np.flatnonzero(mask)
+        last = np.broadcast_to(indices[-1], mask.shape)[lanes]
+        if np.any(last + n > view.shape[-1]):
+            raise SimtError(f"out-of-bounds shared vector load at {op.where()}: elements "
+                            f"up to {int(last.max()) + n - 1} of a last dim of "
+                            f"{view.shape[-1]} in block {self._block_id}")
+        first = self._shared_words(op, view, indices, lanes, "shared vector load")
+        if np.any((2 * first) % alignment):
+            bad = np.flatnonzero((2 * first) % alignment)[0]
+            raise SimtError(f"misaligned shared vector load at {op.where()}: thread "
+                            f"{lanes[bad]} of block {self._block_id} reads byte "
+                            f"{2 * first[bad]}, alignment {alignment}")
+        step = view.strides[-1]
+        words = (first[:, None] + step * np.arange(n)).ravel()
+        self._check_shared_read(op, words, np.repeat(lanes, n))
+        result = np.zeros((self._threads, n))
+        result[lanes] = self._shared.values[words].reshape(-1, n)
         env[op.results[0]] = result
 
     def _store(self, op, env, mask):
@@ -894,16 +1023,76 @@ class Interpreter:
                                  f"{self._block_id}: {detail}"))
 
 
+def _mma_fragment_coordinates():
+    """(row, col) in A (16x16), B (16x8) and C / D (16x8) of each element of
+    each lane's fragments of mma.m16n8k16 with a floating-point type (f16 /
+    bf16 multiplicands, f32 accumulators), from the PTX ISA, section "Matrix
+    Fragments for mma.m16n8k16 with floating point type"
+    (https://docs.nvidia.com/cuda/parallel-thread-execution/
+    #warp-level-matrix-fragment-mma-16816-float), with
+    groupID = %laneid >> 2 and threadID_in_group = %laneid % 4:
+
+    * A, elements a0..a7 (four .f16x2 / .bf16x2 registers): row = groupID
+      for ai with i < 2 or 4 <= i < 6, else groupID + 8; col =
+      threadID_in_group * 2 + (i & 1) for i < 4, that + 8 for i >= 4;
+    * B, elements b0..b3 (two registers): row = threadID_in_group * 2 +
+      (i & 1) for i < 2, that + 8 for i >= 2; col = groupID;
+    * C and D, elements c0..c3 (four .f32 registers): row = groupID for
+      i < 2, else groupID + 8; col = threadID_in_group * 2 + (i & 1).
+
+    In MLIR's nvgpu.mma.sync the fragments are vector<4x2xf16|bf16>,
+    vector<2x2xf16|bf16> and vector<2x2xf32>: vector row r is register r, so
+    element [r][e] is a{2r+e} (b{2r+e}, c{2r+e}).
+
+    Returns three int arrays of shape [32 lanes, registers, 2, 2 (row, col)].
+    """
+    lane = np.arange(WARP_SIZE)[:, None]
+    group, in_group = lane >> 2, lane % 4
+    i = np.arange(8)[None, :]
+    a = np.stack([np.where((i < 2) | ((i >= 4) & (i < 6)), group, group + 8),
+                  in_group * 2 + (i & 1) + np.where(i >= 4, 8, 0)], axis=-1)
+    i = np.arange(4)[None, :]
+    b = np.stack([in_group * 2 + (i & 1) + np.where(i >= 2, 8, 0),
+                  np.broadcast_to(group, (WARP_SIZE, 4))], axis=-1)
+    c = np.stack([np.where(i < 2, group, group + 8),
+                  np.broadcast_to(in_group * 2, (WARP_SIZE, 4)) + (i & 1)], axis=-1)
+    return a.reshape(WARP_SIZE, 4, 2, 2), b.reshape(WARP_SIZE, 2, 2, 2), \
+        c.reshape(WARP_SIZE, 2, 2, 2)
+
+
+_MMA_A, _MMA_B, _MMA_C = _mma_fragment_coordinates()
+
+
+def mma_m16n8k16(a, b, c):
+    """D = A B + C of one warp's mma.sync.m16n8k16 (row.col, f32
+    accumulators) on fragments a [32, 4, 2], b [32, 2, 2], c [32, 2, 2]
+    (lane, register, element; the layout of :func:`_mma_fragment_coordinates`);
+    returns d [32, 2, 2] in the layout of c. Computed exactly in float64 (the
+    products of f16 / bf16 values are exact); the hardware's f32 sum may
+    round differently (its accumulation order and precision are not
+    specified by PTX)."""
+    a_matrix = np.full((16, 16), np.nan)
+    b_matrix = np.full((16, 8), np.nan)
+    c_matrix = np.full((16, 8), np.nan)
+    a_matrix[_MMA_A[..., 0], _MMA_A[..., 1]] = a
+    b_matrix[_MMA_B[..., 0], _MMA_B[..., 1]] = b
+    c_matrix[_MMA_C[..., 0], _MMA_C[..., 1]] = c
+    d_matrix = a_matrix @ b_matrix + c_matrix
+    return d_matrix[_MMA_C[..., 0], _MMA_C[..., 1]]
+
+
 def _decode_constant(text, type_text, op):
     """Python / numpy value of an arith.constant's `text` of type
     `type_text`."""
     if type_text.startswith("vector<"):
         shape, element_type = _shaped_type(type_text, op.where())
         match = re.fullmatch(r"dense<\[?(.*?)\]?>", text)
-        if not match or len(shape) != 1 or element_type not in _FLOAT_TYPES:
+        if not match or element_type not in _FLOAT_TYPES:
             raise UnsupportedOpError(f"{op.where()}: unsupported vector constant")
         values = [_decode_constant(x.strip(), element_type, op)
                   for x in match.group(1).split(",")]
+        if len(shape) != 1 and len(values) != 1:
+            raise UnsupportedOpError(f"{op.where()}: n-D vector constant that is not a splat")
         return ConstantVector(np.broadcast_to(np.array(values, dtype=np.float64),
                                               shape).copy())
     if type_text in _FLOAT_TYPES:

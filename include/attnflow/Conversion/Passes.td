@@ -83,6 +83,15 @@ def ConvertAttnFlowToGPUPass : Pass<"convert-attnflow-to-gpu"> {
     when staged; scores, sums and accumulators are f32; the output is
     rounded once. GQA: block (.., h, ..) reads kv head h / (Hq / Hkv).
 
+    f16 / bf16 with `tensor-cores` (the default) take the tensor-core kernel
+    instead: a 128-thread block (4 warps of 16 query rows) per 64-row query
+    tile, Q / K / V^T kept in f16 / bf16 in shared memory (D padded to 16,
+    Dv to 8), S = Q K^T and O += P V as `nvgpu.mma.sync` m16n8k16 with f32
+    accumulators, the online softmax on the accumulator fragments (quad
+    shuffles), P rounded to f16 / bf16 for the P V product as in
+    FlashAttention-2 (the row sums use the unrounded P). bf16 needs
+    --attnflow-lower-bf16-mma-sync before --convert-nvgpu-to-nvvm.
+
     Errors: f64 operands (not supported on the GPU; use the CPU target),
     head dims whose shared-memory plan exceeds `shared-memory-limit`, and
     Hq or B above 65535 (CUDA's grid y / z limit).
@@ -91,7 +100,11 @@ def ConvertAttnFlowToGPUPass : Pass<"convert-attnflow-to-gpu"> {
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
            /*default=*/"166912",
            "Dynamic shared memory a block may use, in bytes (sm_80: 166912, "
-           "sm_90: 232448)">
+           "sm_90: 232448)">,
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "f16 / bf16 attention on tensor cores (nvgpu.mma.sync m16n8k16, "
+           "f32 accumulators; sm_80+); false: the f32 SIMT kernel for every "
+           "element type">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -99,7 +112,26 @@ def ConvertAttnFlowToGPUPass : Pass<"convert-attnflow-to-gpu"> {
     "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def LowerBF16MmaSyncPass : Pass<"attnflow-lower-bf16-mma-sync"> {
+  let summary = "Lower bf16 nvgpu.mma.sync m16n8k16 to nvvm.mma.sync";
+  let description = [{
+    MLIR 22's --convert-nvgpu-to-nvvm handles f16 but not bf16 operands of
+    `nvgpu.mma.sync` ("failed to deduce operand PTX types"). This rewrites
+    each bf16 m16n8k16 `nvgpu.mma.sync` with f32 accumulators into
+    `nvvm.mma.sync` (row x col, multiplicand types bf16): each vector<2xbf16>
+    row of the A / B fragments is bitcast to the i32 register PTX expects,
+    the C fragment's four f32 are passed as scalars and the result struct is
+    reassembled into vector<2x2xf32>. Run it before --convert-nvgpu-to-nvvm.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::vector::VectorDialect"
   ];
 }

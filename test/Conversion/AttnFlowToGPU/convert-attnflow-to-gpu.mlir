@@ -1,4 +1,7 @@
-// RUN: attnflow-opt %s --split-input-file --convert-attnflow-to-gpu --cse | FileCheck %s
+// The SIMT kernel (f32; f16 / bf16 with tensor-cores=false, as here; the
+// tensor-core kernel is convert-attnflow-to-gpu-mma.mlir).
+// RUN: attnflow-opt %s --split-input-file --convert-attnflow-to-gpu=tensor-cores=false --cse | FileCheck %s
+// RUN: attnflow-opt %s --split-input-file --convert-attnflow-to-gpu --cse | FileCheck %s --check-prefix=DEFAULT
 
 // Causal GQA attention (Hq = 4, Hkv = 2, Sq = Skv = 100, D = 64): a grid of
 // [ceil(100 / 64), Hq, B] = [2, 4, 1] blocks of 256 threads with
@@ -71,6 +74,11 @@ func.func @window_sinks(%q: tensor<1x2x300x64xf32>, %k: tensor<1x2x300x64xf32>, 
 // bf16 with D = 256 (Gemma): key tiles of 32 to fit the shared memory,
 // 4 * (64 * 257 + 32 * 257 + 32 * 256 + 64 * 33) = 139904 bytes; inputs are
 // widened to f32 when staged and the output rounded once.
+// (By default bf16 takes the tensor-core kernel instead; f32 never does.)
+// DEFAULT-LABEL: func.func @causal_gqa
+// DEFAULT-NOT:   nvgpu.mma.sync
+// DEFAULT-LABEL: func.func @bf16_d256
+// DEFAULT:         nvgpu.mma.sync
 // CHECK-LABEL: func.func @bf16_d256
 // CHECK-DAG:     arith.constant 139904 : i32
 // CHECK:         gpu.launch

@@ -21,3 +21,12 @@ func.func @grid_too_large(%q: tensor<70000x1x1x8xf32>) -> tensor<70000x1x1x8xf32
   %o = attnflow.attention %q, %q, %q : tensor<70000x1x1x8xf32>, tensor<70000x1x1x8xf32>, tensor<70000x1x1x8xf32> -> tensor<70000x1x1x8xf32>
   return %o : tensor<70000x1x1x8xf32>
 }
+
+// -----
+
+// The tensor-core kernel's plan: 2 * (64 * 520 + 64 * 520 + 512 * 72) bytes.
+func.func @mma_head_dim_too_large(%q: tensor<1x1x4x512xf16>) -> tensor<1x1x4x512xf16> {
+  // expected-error @+1 {{head dims D = 512, Dv = 512 need 206848 bytes of shared memory per block (plus 16 static), more than the target's 166912}}
+  %o = attnflow.attention %q, %q, %q : tensor<1x1x4x512xf16>, tensor<1x1x4x512xf16>, tensor<1x1x4x512xf16> -> tensor<1x1x4x512xf16>
+  return %o : tensor<1x1x4x512xf16>
+}
