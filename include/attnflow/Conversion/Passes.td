@@ -93,8 +93,9 @@ def ConvertAttnFlowToGPUPass : Pass<"convert-attnflow-to-gpu"> {
     --attnflow-lower-bf16-mma-sync before --convert-nvgpu-to-nvvm.
 
     Errors: f64 operands (not supported on the GPU; use the CPU target),
-    head dims whose shared-memory plan exceeds `shared-memory-limit`, and
-    Hq or B above 65535 (CUDA's grid y / z limit).
+    head dims above 4096 or whose shared-memory plan exceeds
+    `shared-memory-limit`, Hq or B above 65535 (CUDA's grid y / z limit) and
+    more than 2^31 - 1 query tiles (grid x).
   }];
   let options = [
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",

@@ -30,3 +30,19 @@ func.func @mma_head_dim_too_large(%q: tensor<1x1x4x512xf16>) -> tensor<1x1x4x512
   %o = attnflow.attention %q, %q, %q : tensor<1x1x4x512xf16>, tensor<1x1x4x512xf16>, tensor<1x1x4x512xf16> -> tensor<1x1x4x512xf16>
   return %o : tensor<1x1x4x512xf16>
 }
+
+// -----
+
+func.func @head_dim_limit(%q: tensor<1x1x1x8192xf16>) -> tensor<1x1x1x8192xf16> {
+  // expected-error @+1 {{head dims D = 8192, Dv = 8192 exceed the GPU kernels' limit of 4096}}
+  %o = attnflow.attention %q, %q, %q : tensor<1x1x1x8192xf16>, tensor<1x1x1x8192xf16>, tensor<1x1x1x8192xf16> -> tensor<1x1x1x8192xf16>
+  return %o : tensor<1x1x1x8192xf16>
+}
+
+// -----
+
+func.func @grid_x(%q: tensor<1x1x300000000000x8xf32>, %k: tensor<1x1x4x8xf32>) -> tensor<1x1x300000000000x8xf32> {
+  // expected-error @+1 {{has Sq = 300000000000; the GPU grid holds at most 2147483647 query tiles of 64}}
+  %o = attnflow.attention %q, %k, %k : tensor<1x1x300000000000x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32> -> tensor<1x1x300000000000x8xf32>
+  return %o : tensor<1x1x300000000000x8xf32>
+}
