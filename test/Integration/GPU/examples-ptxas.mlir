@@ -13,6 +13,14 @@
 // RUN: %ptxas -arch=sm_80 %t.mistral.sm_80.ptx -o %t.mistral.sm_80.cubin
 // RUN: attnflow-compile %attnflow_src/examples/mistral_7b_window.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.mistral.sm_90.ptx
 // RUN: %ptxas -arch=sm_90 %t.mistral.sm_90.ptx -o %t.mistral.sm_90.cubin
+// RUN: attnflow-compile %attnflow_src/examples/performer_layer.mlir --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t.performer.sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t.performer.sm_80.ptx -o %t.performer.sm_80.cubin
+// RUN: attnflow-compile %attnflow_src/examples/performer_layer.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.performer.sm_90.ptx
+// RUN: %ptxas -arch=sm_90 %t.performer.sm_90.ptx -o %t.performer.sm_90.cubin
+// RUN: attnflow-compile %attnflow_src/examples/transformer_vq_layer.mlir --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t.vq.sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t.vq.sm_80.ptx -o %t.vq.sm_80.cubin
+// RUN: attnflow-compile %attnflow_src/examples/transformer_vq_layer.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.vq.sm_90.ptx
+// RUN: %ptxas -arch=sm_90 %t.vq.sm_90.ptx -o %t.vq.sm_90.cubin
 // RUN: FileCheck %s --input-file=%t.llama.sm_90.ptx
 
 // Llama: RoPE of q and of k (elementwise kernels, 256 threads, libdevice
