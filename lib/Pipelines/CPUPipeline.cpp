@@ -45,6 +45,15 @@ static int64_t hostF32Lanes() {
       [&](StringRef feature) { return features.lookup(feature); });
 }
 
+void addEntryBufferization(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferizeOptions;
+  bufferizeOptions.bufferizeFunctionBoundaries = true;
+  bufferizeOptions.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferizeOptions.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+}
+
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // 1. attnflow ops -> tiled loops of online-softmax blocks (RoPE of q fused),
   // chunked linear / VQ attention -> linalg / tensor / arith / math on
@@ -76,12 +85,7 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // 2. Bufferization: function boundaries included, identity layouts at the
   // boundary (plain contiguous memrefs for callers), then ownership-based
   // deallocation, which also makes every returned buffer owned by the caller.
-  bufferization::OneShotBufferizePassOptions bufferizeOptions;
-  bufferizeOptions.bufferizeFunctionBoundaries = true;
-  bufferizeOptions.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  bufferizeOptions.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  addEntryBufferization(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
 

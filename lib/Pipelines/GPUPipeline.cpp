@@ -85,12 +85,7 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   // 2. Bufferization, as on the CPU (identity layouts at the boundary);
   // attnflow-gpu-host-memory frees buffers, as ownership-based deallocation
   // cannot analyse kernel launches.
-  bufferization::OneShotBufferizePassOptions bufferizeOptions;
-  bufferizeOptions.bufferizeFunctionBoundaries = true;
-  bufferizeOptions.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  bufferizeOptions.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferizeOptions));
+  addEntryBufferization(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   // 3. The remaining linalg ops become kernels over a full grid; host

@@ -66,6 +66,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 /// half-precision helpers are needed.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options);
 
+/// One-shot bufferization as both pipelines run it: function boundaries
+/// included, identity layouts at the boundary (plain contiguous memrefs for
+/// callers), allocations may be returned from loops. Deallocation is each
+/// pipeline's own (ownership-based on the CPU, attnflow-gpu-host-memory on the
+/// GPU).
+void addEntryBufferization(OpPassManager &pm);
+
 /// f32 lanes of the widest vector registers of an x86 CPU with the LLVM
 /// target features `hasFeature` reports: 16 with "avx512f", 8 with "avx",
 /// else 4 (SSE). The default `vector-width` (0) asks the host.
