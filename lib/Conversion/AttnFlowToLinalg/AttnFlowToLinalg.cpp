@@ -10,6 +10,7 @@
 #include "attnflow/Conversion/Passes.h"
 #include "attnflow/Dialect/AttnFlow/IR/AttentionUtils.h"
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
+#include "attnflow/Dialect/AttnFlow/IR/LinalgBuilders.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -36,17 +37,16 @@ using namespace mlir::attnflow;
 //===----------------------------------------------------------------------===//
 
 namespace {
-using Body = function_ref<void(ImplicitLocOpBuilder &, ValueRange)>;
-
-/// f64 stays f64; f32, f16 and bf16 are computed in f32 (DESIGN.md §3).
-FloatType computeTypeFor(Type elementType) {
-  if (elementType.isF64())
-    return cast<FloatType>(elementType);
-  return Float32Type::get(elementType.getContext());
-}
-
-Value constF(ImplicitLocOpBuilder &b, Type type, double value) {
-  return arith::ConstantOp::create(b, b.getFloatAttr(type, value));
+/// Builds a single-result linalg.generic over `numLoops` loops whose last
+/// `numReductions` loops are reductions (createGeneric with those iterators).
+Value buildGeneric(ImplicitLocOpBuilder &b, Value init, ValueRange inputs,
+                   ArrayRef<AffineMap> inputMaps, AffineMap outputMap,
+                   unsigned numLoops, unsigned numReductions,
+                   GenericBody body) {
+  SmallVector<utils::IteratorType> iterators(numLoops - numReductions,
+                                             utils::IteratorType::parallel);
+  iterators.append(numReductions, utils::IteratorType::reduction);
+  return createGeneric(b, init, inputs, inputMaps, outputMap, iterators, body);
 }
 
 Value constIndex(ImplicitLocOpBuilder &b, int64_t value) {
@@ -55,57 +55,6 @@ Value constIndex(ImplicitLocOpBuilder &b, int64_t value) {
 
 Value constI64(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIntOp::create(b, b.getI64Type(), value);
-}
-
-/// Converts between float types (extension or rounding).
-Value castFloat(ImplicitLocOpBuilder &b, Value value, Type to) {
-  Type from = value.getType();
-  if (from == to)
-    return value;
-  if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
-    return arith::ExtFOp::create(b, to, value);
-  return arith::TruncFOp::create(b, to, value);
-}
-
-Value emptyTensor(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
-                  Type elementType) {
-  return tensor::EmptyOp::create(b, shape, elementType);
-}
-
-Value filledTensor(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
-                   Type elementType, Value fill) {
-  Value empty = emptyTensor(b, shape, elementType);
-  return linalg::FillOp::create(b, ValueRange{fill}, ValueRange{empty})
-      .getResult(0);
-}
-
-/// Builds a single-result linalg.generic over `numLoops` loops whose last
-/// `numReductions` loops are reductions. `body` receives the block arguments
-/// and yields through the builder it is given.
-Value buildGeneric(ImplicitLocOpBuilder &b, Value init, ValueRange inputs,
-                   ArrayRef<AffineMap> inputMaps, AffineMap outputMap,
-                   unsigned numLoops, unsigned numReductions, Body body) {
-  SmallVector<AffineMap> maps(inputMaps);
-  maps.push_back(outputMap);
-  SmallVector<utils::IteratorType> iterators(numLoops - numReductions,
-                                             utils::IteratorType::parallel);
-  iterators.append(numReductions, utils::IteratorType::reduction);
-  auto generic = linalg::GenericOp::create(
-      b, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iterators,
-      [&](OpBuilder &nested, Location loc, ValueRange args) {
-        ImplicitLocOpBuilder nb(loc, nested);
-        body(nb, args);
-      });
-  return generic.getResult(0);
-}
-
-/// The affine map (d0, ..., d{n-1}) -> (d{dims[0]}, d{dims[1]}, ...).
-AffineMap projection(MLIRContext *ctx, unsigned numLoops,
-                     ArrayRef<unsigned> dims) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned dim : dims)
-    exprs.push_back(getAffineDimExpr(dim, ctx));
-  return AffineMap::get(numLoops, 0, exprs, ctx);
 }
 
 /// Dense constant tensor of `values` with element type `type`.
@@ -124,9 +73,9 @@ Value constTensor(ImplicitLocOpBuilder &b, Type type, ArrayRef<double> values) {
 // RoPE inverse frequencies (Hugging Face modeling_rope_utils.py)
 //===----------------------------------------------------------------------===//
 
-SmallVector<double> mlir::attnflow::computeRopeInvFreq(int64_t rotaryDim,
-                                                       double theta,
-                                                       RopeScalingAttr scaling) {
+SmallVector<double>
+mlir::attnflow::computeRopeInvFreq(int64_t rotaryDim, double theta,
+                                   RopeScalingAttr scaling) {
   int64_t half = rotaryDim / 2;
   double dim = static_cast<double>(rotaryDim);
   RopeScalingKind kind = scaling ? scaling.getKind() : RopeScalingKind::none;
@@ -155,9 +104,12 @@ SmallVector<double> mlir::attnflow::computeRopeInvFreq(int64_t rotaryDim,
       return (dim * std::log(maxPos / (numRotations * 2.0 * M_PI))) /
              (2.0 * std::log(theta));
     };
-    double low = std::max(std::floor(correctionDim(scaling.getBetaFast().convertToDouble())), 0.0);
-    double high =
-        std::min(std::ceil(correctionDim(scaling.getBetaSlow().convertToDouble())), dim - 1.0);
+    double low = std::max(
+        std::floor(correctionDim(scaling.getBetaFast().convertToDouble())),
+        0.0);
+    double high = std::min(
+        std::ceil(correctionDim(scaling.getBetaSlow().convertToDouble())),
+        dim - 1.0);
     if (low == high)
       high += 0.001;
     for (int64_t i = 0; i < half; ++i) {
@@ -210,21 +162,21 @@ Value buildDynamicNtkInvFreq(ImplicitLocOpBuilder &b, RopeOp op,
   unsigned rank = posType.getRank();
   Type i64 = b.getI64Type();
 
-  Value maxInit = filledTensor(
+  Value maxInit = createFilledTensor(
       b, {}, i64, constI64(b, std::numeric_limits<int64_t>::min()));
   SmallVector<unsigned> allDims;
   for (unsigned d = 0; d < rank; ++d)
     allDims.push_back(d);
-  Value maxPos = buildGeneric(
-      b, maxInit, positions, {projection(ctx, rank, allDims)},
-      AffineMap::get(rank, 0, {}, ctx), rank, rank,
-      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-        Value pos = args[0];
-        if (pos.getType() != i64)
-          pos = arith::ExtSIOp::create(nb, i64, pos);
-        linalg::YieldOp::create(nb,
-                                Value(arith::MaxSIOp::create(nb, pos, args[1])));
-      });
+  Value maxPos =
+      buildGeneric(b, maxInit, positions, {getDimsMap(ctx, rank, allDims)},
+                   AffineMap::get(rank, 0, {}, ctx), rank, rank,
+                   [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+                     Value pos = args[0];
+                     if (pos.getType() != i64)
+                       pos = arith::ExtSIOp::create(nb, i64, pos);
+                     linalg::YieldOp::create(
+                         nb, Value(arith::MaxSIOp::create(nb, pos, args[1])));
+                   });
 
   int64_t rotaryDim = op.getEffectiveRotaryDim();
   int64_t half = rotaryDim / 2;
@@ -235,34 +187,36 @@ Value buildDynamicNtkInvFreq(ImplicitLocOpBuilder &b, RopeOp op,
   double dim = static_cast<double>(rotaryDim);
   Type f64 = b.getF64Type();
 
-  Value init = emptyTensor(b, {half}, angleType);
+  Value init = createEmptyTensor(b, {half}, angleType);
   return buildGeneric(
-      b, init, maxPos, {AffineMap::get(1, 0, {}, ctx)},
-      projection(ctx, 1, {0}), 1, 0,
-      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+      b, init, maxPos, {AffineMap::get(1, 0, {}, ctx)}, getDimsMap(ctx, 1, {0}),
+      1, 0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
         Value seqLen = arith::SIToFPOp::create(
             nb, f64, arith::AddIOp::create(nb, args[0], constI64(nb, 1)));
         Value ratio = arith::SubFOp::create(
             nb,
-            arith::MulFOp::create(nb, constF(nb, f64, factor / l0), seqLen),
-            constF(nb, f64, factor - 1.0));
+            arith::MulFOp::create(nb, createFloatConstant(nb, f64, factor / l0),
+                                  seqLen),
+            createFloatConstant(nb, f64, factor - 1.0));
         Value scaled = arith::MulFOp::create(
-            nb, constF(nb, f64, theta),
-            math::PowFOp::create(nb, ratio,
-                                 constF(nb, f64, dim / (dim - 2.0))));
-        Value longer = arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT,
-                                             seqLen, constF(nb, f64, l0));
-        Value base = arith::SelectOp::create(nb, longer, scaled,
-                                             constF(nb, f64, theta));
+            nb, createFloatConstant(nb, f64, theta),
+            math::PowFOp::create(
+                nb, ratio, createFloatConstant(nb, f64, dim / (dim - 2.0))));
+        Value longer =
+            arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT, seqLen,
+                                  createFloatConstant(nb, f64, l0));
+        Value base = arith::SelectOp::create(
+            nb, longer, scaled, createFloatConstant(nb, f64, theta));
         Value i = arith::IndexCastOp::create(nb, b.getI64Type(),
                                              linalg::IndexOp::create(nb, 0));
         Value exponent = arith::DivFOp::create(
             nb,
-            arith::MulFOp::create(nb, constF(nb, f64, 2.0),
+            arith::MulFOp::create(nb, createFloatConstant(nb, f64, 2.0),
                                   arith::SIToFPOp::create(nb, f64, i)),
-            constF(nb, f64, dim));
-        Value invFreq = arith::DivFOp::create(
-            nb, constF(nb, f64, 1.0), math::PowFOp::create(nb, base, exponent));
+            createFloatConstant(nb, f64, dim));
+        Value invFreq =
+            arith::DivFOp::create(nb, createFloatConstant(nb, f64, 1.0),
+                                  math::PowFOp::create(nb, base, exponent));
         linalg::YieldOp::create(nb, castFloat(nb, invFreq, angleType));
       });
 }
@@ -278,7 +232,7 @@ struct RopeToLinalg : OpRewritePattern<RopeOp> {
     Type elementType = xType.getElementType();
     // Angles are f32 from the integer position (DESIGN.md §3); f64 inputs
     // keep f64 so convergence studies are not limited by the angle.
-    FloatType computeType = computeTypeFor(elementType);
+    FloatType computeType = getAccumulatorType(elementType);
     int64_t rotaryDim = op.getEffectiveRotaryDim();
     int64_t half = rotaryDim / 2;
     bool interleaved = op.getLayout() == RopeLayout::interleaved;
@@ -290,9 +244,9 @@ struct RopeToLinalg : OpRewritePattern<RopeOp> {
     if (scaling && scaling->getKind() == RopeScalingKind::dynamic_ntk) {
       invFreq = buildDynamicNtkInvFreq(b, op, computeType);
     } else {
-      SmallVector<double> values = computeRopeInvFreq(
-          rotaryDim, op.getTheta().convertToDouble(),
-          scaling ? *scaling : RopeScalingAttr());
+      SmallVector<double> values =
+          computeRopeInvFreq(rotaryDim, op.getTheta().convertToDouble(),
+                             scaling ? *scaling : RopeScalingAttr());
       invFreq = constTensor(b, computeType, values);
     }
 
@@ -317,7 +271,7 @@ struct RopeToLinalg : OpRewritePattern<RopeOp> {
     Value init = tensor::EmptyOp::create(
         b, tensor::getMixedSizes(b, op.getLoc(), op.getX()), elementType);
     Value result = buildGeneric(
-        b, init, ValueRange{}, {}, projection(ctx, 4, {0, 1, 2, 3}), 4, 0,
+        b, init, ValueRange{}, {}, getDimsMap(ctx, 4, {0, 1, 2, 3}), 4, 0,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           Value bIdx = linalg::IndexOp::create(nb, 0);
           Value hIdx = linalg::IndexOp::create(nb, 1);
@@ -336,8 +290,8 @@ struct RopeToLinalg : OpRewritePattern<RopeOp> {
                 nb, arith::CmpIPredicate::eq,
                 arith::AndIOp::create(nb, dI64, one), zero);
           } else {
-            isFirst = arith::CmpIOp::create(nb, arith::CmpIPredicate::slt,
-                                            dI64, halfC);
+            isFirst = arith::CmpIOp::create(nb, arith::CmpIPredicate::slt, dI64,
+                                            halfC);
             pairI = arith::SelectOp::create(
                 nb, isFirst, dI64, arith::SubIOp::create(nb, dI64, halfC));
             partner = arith::SelectOp::create(
@@ -345,14 +299,14 @@ struct RopeToLinalg : OpRewritePattern<RopeOp> {
                 arith::SubIOp::create(nb, dI64, halfC));
           }
           // Pass-through dims (d >= rotary_dim) read a clamped, unused pair.
-          Value rotated = arith::CmpIOp::create(
-              nb, arith::CmpIPredicate::slt, dI64, constI64(nb, rotaryDim));
+          Value rotated = arith::CmpIOp::create(nb, arith::CmpIPredicate::slt,
+                                                dI64, constI64(nb, rotaryDim));
           pairI = arith::MinSIOp::create(nb, pairI, constI64(nb, half - 1));
           partner = arith::SelectOp::create(nb, rotated, partner, dI64);
-          Value pairIdx = arith::IndexCastOp::create(nb, nb.getIndexType(),
-                                                     pairI);
-          Value partnerIdx = arith::IndexCastOp::create(
-              nb, nb.getIndexType(), partner);
+          Value pairIdx =
+              arith::IndexCastOp::create(nb, nb.getIndexType(), pairI);
+          Value partnerIdx =
+              arith::IndexCastOp::create(nb, nb.getIndexType(), partner);
 
           SmallVector<Value> posIndices;
           if (sections)
@@ -368,16 +322,16 @@ struct RopeToLinalg : OpRewritePattern<RopeOp> {
           Value cosA = math::CosOp::create(nb, angle);
           Value sinA = math::SinOp::create(nb, angle);
           if (attentionFactor != 1.0) {
-            Value af = constF(nb, computeType, attentionFactor);
+            Value af = createFloatConstant(nb, computeType, attentionFactor);
             cosA = arith::MulFOp::create(nb, cosA, af);
             sinA = arith::MulFOp::create(nb, sinA, af);
           }
 
-          Value self = castFloat(
-              nb,
-              tensor::ExtractOp::create(nb, op.getX(),
-                                        ValueRange{bIdx, hIdx, sIdx, dIdx}),
-              computeType);
+          Value self =
+              castFloat(nb,
+                        tensor::ExtractOp::create(
+                            nb, op.getX(), ValueRange{bIdx, hIdx, sIdx, dIdx}),
+                        computeType);
           Value other = castFloat(
               nb,
               tensor::ExtractOp::create(
@@ -390,7 +344,8 @@ struct RopeToLinalg : OpRewritePattern<RopeOp> {
           Value rotatedValue = arith::AddFOp::create(
               nb, arith::MulFOp::create(nb, self, cosA),
               arith::MulFOp::create(nb, signedOther, sinA));
-          Value value = arith::SelectOp::create(nb, rotated, rotatedValue, self);
+          Value value =
+              arith::SelectOp::create(nb, rotated, rotatedValue, self);
           linalg::YieldOp::create(nb, castFloat(nb, value, elementType));
         });
     rewriter.replaceOp(op, result);
@@ -418,13 +373,12 @@ struct AttentionToLinalg : OpRewritePattern<AttentionOp> {
          rewriter.getIndexAttr(qShape[2])},
         rewriter.getIndexAttr(op.getV().getType().getDimSize(3)),
         getAccumulatorType(elementType));
-    Value qPosition = arith::ConstantIndexOp::create(
-        rewriter, loc, op.getEffectiveQOffset());
+    Value qPosition =
+        arith::ConstantIndexOp::create(rewriter, loc, op.getEffectiveQOffset());
     Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    OnlineSoftmaxState state =
-        createOnlineAttention(rewriter, loc, op, op.getQ(), op.getK(),
-                              op.getV(), op.getBias(), init, qPosition, zero,
-                              zero);
+    OnlineSoftmaxState state = createOnlineAttention(
+        rewriter, loc, op, op.getQ(), op.getK(), op.getV(), op.getBias(), init,
+        qPosition, zero, zero);
     rewriter.replaceOp(
         op, createOnlineSoftmaxFinalize(rewriter, loc, state, elementType));
     return success();
@@ -435,8 +389,7 @@ struct AttentionToLinalg : OpRewritePattern<AttentionOp> {
 /// heads hk * G + g without index arithmetic in the indexing maps.
 Value splitHeads(ImplicitLocOpBuilder &b, Value value, int64_t group) {
   auto type = cast<RankedTensorType>(value.getType());
-  SmallVector<OpFoldResult> sizes =
-      tensor::getMixedSizes(b, b.getLoc(), value);
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, b.getLoc(), value);
   AffineExpr d0;
   bindDims(b.getContext(), d0);
   OpFoldResult kvHeads = affine::makeComposedFoldedAffineApply(
@@ -495,16 +448,16 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
     SmallVector<OpFoldResult> accSizes = tensor::getMixedSizes(b, loc, acc5);
 
     // s[b, hk, g, i, j] = sum_d q[b, hk, g, i, d] * k[b, hk, j, d].
-    Value zero = constF(b, ct, 0.0);
-    Value scoresInit = linalg::FillOp::create(
-                           b, ValueRange{zero},
-                           ValueRange{tensor::EmptyOp::create(b, scoreSizes,
-                                                              ct)})
-                           .getResult(0);
+    Value zero = createFloatConstant(b, ct, 0.0);
+    Value scoresInit =
+        linalg::FillOp::create(
+            b, ValueRange{zero},
+            ValueRange{tensor::EmptyOp::create(b, scoreSizes, ct)})
+            .getResult(0);
     Value scores = buildGeneric(
         b, scoresInit, ValueRange{q5, op.getK()},
-        {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 4, 5})},
-        projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
+        {getDimsMap(ctx, 6, {0, 1, 2, 3, 5}), getDimsMap(ctx, 6, {0, 1, 4, 5})},
+        getDimsMap(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           Value product = arith::MulFOp::create(nb, castFloat(nb, args[0], ct),
                                                 castFloat(nb, args[1], ct));
@@ -522,10 +475,10 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
     Value qPos0 = arith::IndexCastOp::create(b, i64, op.getQPosition());
     Value kPos0 = arith::IndexCastOp::create(b, i64, op.getKPosition());
 
-    AffineMap id5 = projection(ctx, 5, {0, 1, 2, 3, 4});
+    AffineMap id5 = getDimsMap(ctx, 5, {0, 1, 2, 3, 4});
     Value masked = buildGeneric(
-        b, tensor::EmptyOp::create(b, scoreSizes, ct), scores, {id5}, id5, 5,
-        0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+        b, tensor::EmptyOp::create(b, scoreSizes, ct), scores, {id5}, id5, 5, 0,
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           Value bIdx = linalg::IndexOp::create(nb, 0);
           Value hk = linalg::IndexOp::create(nb, 1);
           Value g = linalg::IndexOp::create(nb, 2);
@@ -541,26 +494,27 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
           if (slopeTable)
             slope = tensor::ExtractOp::create(
                 nb, slopeTable,
-                Value(arith::AddIOp::create(nb, localHead,
-                                            op.getHeadOffset())));
+                Value(
+                    arith::AddIOp::create(nb, localHead, op.getHeadOffset())));
           Value biasTerm;
           if (bias) {
             Value bb = biasShape[0] == 1 ? constIndex(nb, 0) : bIdx;
             Value bh = biasShape[1] == 1 ? constIndex(nb, 0) : localHead;
             biasTerm = castFloat(
-                nb, tensor::ExtractOp::create(nb, bias, ValueRange{bb, bh, i, j}),
+                nb,
+                tensor::ExtractOp::create(nb, bias, ValueRange{bb, bh, i, j}),
                 ct);
           }
           linalg::YieldOp::create(
-              nb, buildMaskedScore(nb, nb.getLoc(), scoreAttrs, args[0], p, jI, slope,
-                                   biasTerm, /*lognFactor=*/Value(),
+              nb, buildMaskedScore(nb, nb.getLoc(), scoreAttrs, args[0], p, jI,
+                                   slope, biasTerm, /*lognFactor=*/Value(),
                                    /*keyExists=*/Value()));
         });
 
     // m' = max(m, max_j s): the reduction starts from the running max, which
     // is -inf (never NaN) before the first visible key.
-    AffineMap row5 = projection(ctx, 5, {0, 1, 2, 3});
-    AffineMap id4 = projection(ctx, 4, {0, 1, 2, 3});
+    AffineMap row5 = getDimsMap(ctx, 5, {0, 1, 2, 3});
+    AffineMap id4 = getDimsMap(ctx, 4, {0, 1, 2, 3});
     Value newMax = buildGeneric(
         b, max4, masked, {id5}, row5, 5, 1,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
@@ -571,26 +525,28 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
     Value alpha = buildGeneric(
         b, tensor::EmptyOp::create(b, rowSizes, ct), ValueRange{max4, newMax},
         {id4, id4}, id4, 4, 0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-          Value none = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ,
-                                             args[1], constF(nb, ct, negInf));
+          Value none =
+              arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ, args[1],
+                                    createFloatConstant(nb, ct, negInf));
           Value e = math::ExpOp::create(
               nb, arith::SubFOp::create(nb, args[0], args[1]));
           linalg::YieldOp::create(
-              nb, Value(arith::SelectOp::create(nb, none, constF(nb, ct, 1.0),
-                                                e)));
+              nb, Value(arith::SelectOp::create(
+                      nb, none, createFloatConstant(nb, ct, 1.0), e)));
         });
     // p = exp(s - m'), 0 while m' = -inf.
     Value weights = buildGeneric(
         b, tensor::EmptyOp::create(b, scoreSizes, ct),
         ValueRange{masked, newMax}, {id5, row5}, id5, 5, 0,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-          Value none = arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ,
-                                             args[1], constF(nb, ct, negInf));
+          Value none =
+              arith::CmpFOp::create(nb, arith::CmpFPredicate::OEQ, args[1],
+                                    createFloatConstant(nb, ct, negInf));
           Value e = math::ExpOp::create(
               nb, arith::SubFOp::create(nb, args[0], args[1]));
           linalg::YieldOp::create(
-              nb, Value(arith::SelectOp::create(nb, none, constF(nb, ct, 0.0),
-                                                e)));
+              nb, Value(arith::SelectOp::create(
+                      nb, none, createFloatConstant(nb, ct, 0.0), e)));
         });
     // sum' = alpha * sum + sum_j p.
     Value scaledSum = buildGeneric(
@@ -606,7 +562,7 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
               nb, Value(arith::AddFOp::create(nb, args[0], args[1])));
         });
     // acc' = alpha * acc + sum_j p v.
-    AffineMap row5of5 = projection(ctx, 5, {0, 1, 2, 3});
+    AffineMap row5of5 = getDimsMap(ctx, 5, {0, 1, 2, 3});
     Value scaledAcc = buildGeneric(
         b, tensor::EmptyOp::create(b, accSizes, ct), ValueRange{acc5, alpha},
         {id5, row5of5}, id5, 5, 0,
@@ -616,11 +572,11 @@ struct OnlineAttentionToLinalg : OpRewritePattern<OnlineAttentionOp> {
         });
     Value newAcc = buildGeneric(
         b, scaledAcc, ValueRange{weights, op.getV()},
-        {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 5, 4})},
-        projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
+        {getDimsMap(ctx, 6, {0, 1, 2, 3, 5}), getDimsMap(ctx, 6, {0, 1, 5, 4})},
+        getDimsMap(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-          Value product = arith::MulFOp::create(nb, args[0],
-                                                castFloat(nb, args[1], ct));
+          Value product =
+              arith::MulFOp::create(nb, args[0], castFloat(nb, args[1], ct));
           linalg::YieldOp::create(
               nb, Value(arith::AddFOp::create(nb, args[2], product)));
         });
@@ -647,7 +603,7 @@ std::pair<Value, Value> buildVectorQuantize(ImplicitLocOpBuilder &b, Value x,
   unsigned outer = rank - 1; // x's dims without D
   int64_t numCodes = cbType.getDimSize(cbType.getRank() - 2);
   Type elementType = xType.getElementType();
-  FloatType computeType = computeTypeFor(elementType);
+  FloatType computeType = getAccumulatorType(elementType);
   SmallVector<int64_t> outerShape(xType.getShape().drop_back());
 
   // dist[..., c] = sum_d (x[..., d] - codebook[(h,) c, d])^2.
@@ -665,26 +621,31 @@ std::pair<Value, Value> buildVectorQuantize(ImplicitLocOpBuilder &b, Value x,
   distDims = outerDims;
   distDims.push_back(cDim);
   Value dist = buildGeneric(
-      b, filledTensor(b, distShape, computeType, constF(b, computeType, 0.0)),
+      b,
+      createFilledTensor(b, distShape, computeType,
+                         createFloatConstant(b, computeType, 0.0)),
       {x, codebook},
-      {projection(ctx, outer + 2, xDims), projection(ctx, outer + 2, cbDims)},
-      projection(ctx, outer + 2, distDims), outer + 2, 1,
+      {getDimsMap(ctx, outer + 2, xDims), getDimsMap(ctx, outer + 2, cbDims)},
+      getDimsMap(ctx, outer + 2, distDims), outer + 2, 1,
       [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-        Value diff = arith::SubFOp::create(nb, castFloat(nb, args[0], computeType),
-                                           castFloat(nb, args[1], computeType));
+        Value diff =
+            arith::SubFOp::create(nb, castFloat(nb, args[0], computeType),
+                                  castFloat(nb, args[1], computeType));
         linalg::YieldOp::create(
             nb, ValueRange{arith::AddFOp::create(
                     nb, args[2], arith::MulFOp::create(nb, diff, diff))});
       });
 
   // (best, idx) over c, scanning upwards.
-  Value best = filledTensor(
+  Value best = createFilledTensor(
       b, outerShape, computeType,
-      constF(b, computeType, std::numeric_limits<double>::infinity()));
-  Value idx0 = filledTensor(b, outerShape, b.getI64Type(), constI64(b, 0));
-  SmallVector<AffineMap> maps = {projection(ctx, outer + 1, distDims),
-                                 projection(ctx, outer + 1, outerDims),
-                                 projection(ctx, outer + 1, outerDims)};
+      createFloatConstant(b, computeType,
+                          std::numeric_limits<double>::infinity()));
+  Value idx0 =
+      createFilledTensor(b, outerShape, b.getI64Type(), constI64(b, 0));
+  SmallVector<AffineMap> maps = {getDimsMap(ctx, outer + 1, distDims),
+                                 getDimsMap(ctx, outer + 1, outerDims),
+                                 getDimsMap(ctx, outer + 1, outerDims)};
   SmallVector<utils::IteratorType> iterators(outer,
                                              utils::IteratorType::parallel);
   iterators.push_back(utils::IteratorType::reduction);
@@ -693,26 +654,28 @@ std::pair<Value, Value> buildVectorQuantize(ImplicitLocOpBuilder &b, Value x,
       ValueRange{best, idx0}, maps, iterators,
       [&](OpBuilder &nested, Location loc, ValueRange args) {
         ImplicitLocOpBuilder nb(loc, nested);
-        Value c = arith::IndexCastOp::create(
-            nb, nb.getI64Type(), linalg::IndexOp::create(nb, cDim));
+        Value c = arith::IndexCastOp::create(nb, nb.getI64Type(),
+                                             linalg::IndexOp::create(nb, cDim));
         Value closer = arith::CmpFOp::create(nb, arith::CmpFPredicate::OLT,
                                              args[0], args[1]);
         linalg::YieldOp::create(
-            nb, ValueRange{arith::SelectOp::create(nb, closer, args[0], args[1]),
-                           arith::SelectOp::create(nb, closer, c, args[2])});
+            nb,
+            ValueRange{arith::SelectOp::create(nb, closer, args[0], args[1]),
+                       arith::SelectOp::create(nb, closer, c, args[2])});
       });
   Value indices = argmin.getResult(1);
 
   // xq[..., d] = codebook[(h,) idx[...], d].
   Value quantized = buildGeneric(
-      b, emptyTensor(b, xType.getShape(), elementType), {indices},
-      {projection(ctx, rank, outerDims)},
-      AffineMap::getMultiDimIdentityMap(rank, ctx), rank,
-      0, [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+      b, createEmptyTensor(b, xType.getShape(), elementType), {indices},
+      {getDimsMap(ctx, rank, outerDims)},
+      AffineMap::getMultiDimIdentityMap(rank, ctx), rank, 0,
+      [&](ImplicitLocOpBuilder &nb, ValueRange args) {
         SmallVector<Value> at;
         if (perHead)
           at.push_back(linalg::IndexOp::create(nb, 1));
-        at.push_back(arith::IndexCastOp::create(nb, nb.getIndexType(), args[0]));
+        at.push_back(
+            arith::IndexCastOp::create(nb, nb.getIndexType(), args[0]));
         at.push_back(linalg::IndexOp::create(nb, rank - 1));
         linalg::YieldOp::create(
             nb, ValueRange{tensor::ExtractOp::create(nb, codebook, at)});
@@ -741,7 +704,8 @@ struct VQAttentionToLinalg : OpRewritePattern<VQAttentionOp> {
   LogicalResult matchAndRewrite(VQAttentionOp op,
                                 PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value quantizedK = buildVectorQuantize(b, op.getK(), op.getCodebook()).second;
+    Value quantizedK =
+        buildVectorQuantize(b, op.getK(), op.getCodebook()).second;
     // Absent attributes take attention's defaults (no window, no sinks, no
     // softcap, q_offset = Skv - Sq).
     auto attention = AttentionOp::create(
@@ -769,19 +733,20 @@ Value buildFeatures(ImplicitLocOpBuilder &b, LinearAttentionOp op, Value x,
   if (op.getFeatureMap() != FeatureMap::favor_plus) {
     bool relu = op.getFeatureMap() == FeatureMap::relu;
     return buildGeneric(
-        b, emptyTensor(b, shape, computeType), {x},
+        b, createEmptyTensor(b, shape, computeType), {x},
         {AffineMap::getMultiDimIdentityMap(4, ctx)},
         AffineMap::getMultiDimIdentityMap(4, ctx), 4, 0,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           Value v = castFloat(nb, args[0], computeType);
-          Value zero = constF(nb, computeType, 0.0);
+          Value zero = createFloatConstant(nb, computeType, 0.0);
           Value positive =
               arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT, v, zero);
           Value phi =
               relu ? Value(arith::MaximumFOp::create(nb, v, zero))
                    : Value(arith::SelectOp::create(
                          nb, positive,
-                         arith::AddFOp::create(nb, v, constF(nb, computeType, 1.0)),
+                         arith::AddFOp::create(
+                             nb, v, createFloatConstant(nb, computeType, 1.0)),
                          math::ExpOp::create(nb, v)));
           linalg::YieldOp::create(nb, ValueRange{phi});
         });
@@ -792,12 +757,12 @@ Value buildFeatures(ImplicitLocOpBuilder &b, LinearAttentionOp op, Value x,
   SmallVector<int64_t> rowShape(shape.drop_back());
   SmallVector<int64_t> featShape(rowShape);
   featShape.push_back(numFeatures);
-  Value zero = constF(b, computeType, 0.0);
+  Value zero = createFloatConstant(b, computeType, 0.0);
   // |x|^2 per row, and w_m . x per (row, m).
   Value norms = buildGeneric(
-      b, filledTensor(b, rowShape, computeType, zero), {x},
+      b, createFilledTensor(b, rowShape, computeType, zero), {x},
       {AffineMap::getMultiDimIdentityMap(4, ctx)},
-      projection(ctx, 4, {0, 1, 2}), 4, 1,
+      getDimsMap(ctx, 4, {0, 1, 2}), 4, 1,
       [&](ImplicitLocOpBuilder &nb, ValueRange args) {
         Value v = castFloat(nb, args[0], computeType);
         linalg::YieldOp::create(
@@ -805,29 +770,35 @@ Value buildFeatures(ImplicitLocOpBuilder &b, LinearAttentionOp op, Value x,
                     nb, args[1], arith::MulFOp::create(nb, v, v))});
       });
   Value dots = buildGeneric(
-      b, filledTensor(b, featShape, computeType, zero), {x, w},
-      {projection(ctx, 5, {0, 1, 2, 4}), projection(ctx, 5, {3, 4})},
-      projection(ctx, 5, {0, 1, 2, 3}), 5, 1,
+      b, createFilledTensor(b, featShape, computeType, zero), {x, w},
+      {getDimsMap(ctx, 5, {0, 1, 2, 4}), getDimsMap(ctx, 5, {3, 4})},
+      getDimsMap(ctx, 5, {0, 1, 2, 3}), 5, 1,
       [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-        Value prod = arith::MulFOp::create(nb, castFloat(nb, args[0], computeType),
-                                           castFloat(nb, args[1], computeType));
+        Value prod =
+            arith::MulFOp::create(nb, castFloat(nb, args[0], computeType),
+                                  castFloat(nb, args[1], computeType));
         linalg::YieldOp::create(
             nb, ValueRange{arith::AddFOp::create(nb, args[2], prod)});
       });
   return buildGeneric(
-      b, emptyTensor(b, featShape, computeType), {dots, norms},
-      {AffineMap::getMultiDimIdentityMap(4, ctx), projection(ctx, 4, {0, 1, 2})},
+      b, createEmptyTensor(b, featShape, computeType), {dots, norms},
+      {AffineMap::getMultiDimIdentityMap(4, ctx),
+       getDimsMap(ctx, 4, {0, 1, 2})},
       AffineMap::getMultiDimIdentityMap(4, ctx), 4, 0,
       [&](ImplicitLocOpBuilder &nb, ValueRange args) {
         Value l = arith::SubFOp::create(
             nb,
-            arith::MulFOp::create(nb, args[0],
-                                  constF(nb, computeType, std::sqrt(scale))),
+            arith::MulFOp::create(
+                nb, args[0],
+                createFloatConstant(nb, computeType, std::sqrt(scale))),
             arith::AddFOp::create(
-                nb, arith::MulFOp::create(nb, args[1],
-                                          constF(nb, computeType, scale / 2)),
-                constF(nb, computeType,
-                       std::log(static_cast<double>(numFeatures)) / 2)));
+                nb,
+                arith::MulFOp::create(
+                    nb, args[1],
+                    createFloatConstant(nb, computeType, scale / 2)),
+                createFloatConstant(nb, computeType,
+                                    std::log(static_cast<double>(numFeatures)) /
+                                        2)));
         linalg::YieldOp::create(nb, ValueRange{l});
       });
 }
@@ -853,17 +824,18 @@ std::pair<Value, Value> stabilize(ImplicitLocOpBuilder &b, Value logits,
     maxDims.push_back(i);
   Value max = buildGeneric(
       b,
-      filledTensor(b, maxShape, computeType,
-                   constF(b, computeType,
-                          -std::numeric_limits<double>::infinity())),
-      {logits}, {projection(ctx, 4, logitDims)}, projection(ctx, 4, maxDims),
-      4, 4 - keep.size(), [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+      createFilledTensor(
+          b, maxShape, computeType,
+          createFloatConstant(b, computeType,
+                              -std::numeric_limits<double>::infinity())),
+      {logits}, {getDimsMap(ctx, 4, logitDims)}, getDimsMap(ctx, 4, maxDims), 4,
+      4 - keep.size(), [&](ImplicitLocOpBuilder &nb, ValueRange args) {
         linalg::YieldOp::create(
             nb, ValueRange{arith::MaximumFOp::create(nb, args[0], args[1])});
       });
   Value phi = buildGeneric(
-      b, emptyTensor(b, type.getShape(), computeType), {logits, max},
-      {AffineMap::getMultiDimIdentityMap(4, ctx), projection(ctx, 4, keep)},
+      b, createEmptyTensor(b, type.getShape(), computeType), {logits, max},
+      {AffineMap::getMultiDimIdentityMap(4, ctx), getDimsMap(ctx, 4, keep)},
       AffineMap::getMultiDimIdentityMap(4, ctx), 4, 0,
       [&](ImplicitLocOpBuilder &nb, ValueRange args) {
         linalg::YieldOp::create(
@@ -892,7 +864,7 @@ struct LinearAttentionToLinalg : OpRewritePattern<LinearAttentionOp> {
     int64_t headDimV = op.getV().getType().getDimSize(3);
     int64_t group = numHeads / numKvHeads;
     Type elementType = op.getQ().getType().getElementType();
-    FloatType computeType = computeTypeFor(elementType);
+    FloatType computeType = getAccumulatorType(elementType);
     bool favorPlus = op.getFeatureMap() == FeatureMap::favor_plus;
 
     Value phiQ = buildFeatures(b, op, op.getQ(), computeType);
@@ -907,13 +879,13 @@ struct LinearAttentionToLinalg : OpRewritePattern<LinearAttentionOp> {
 
     // kernel[b, hk, g, i, j] = sum_m phiQ[b, hk, g, i, m] phiK[b, hk, j, m],
     // 0 above the diagonal when causal.
-    Value zero = constF(b, computeType, 0.0);
+    Value zero = createFloatConstant(b, computeType, 0.0);
     SmallVector<int64_t> kernelShape = {batch, numKvHeads, group, seqQ, seqKv};
     bool causal = op.getCausal();
     Value kernel = buildGeneric(
-        b, filledTensor(b, kernelShape, computeType, zero), {phiQ, phiK},
-        {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 4, 5})},
-        projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
+        b, createFilledTensor(b, kernelShape, computeType, zero), {phiQ, phiK},
+        {getDimsMap(ctx, 6, {0, 1, 2, 3, 5}), getDimsMap(ctx, 6, {0, 1, 4, 5})},
+        getDimsMap(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           Value sum = arith::AddFOp::create(
               nb, args[2], arith::MulFOp::create(nb, args[0], args[1]));
@@ -928,9 +900,10 @@ struct LinearAttentionToLinalg : OpRewritePattern<LinearAttentionOp> {
     // numerator [B, Hkv, G, Sq, Dv] and denominator [B, Hkv, G, Sq].
     SmallVector<int64_t> numShape = {batch, numKvHeads, group, seqQ, headDimV};
     Value numerator = buildGeneric(
-        b, filledTensor(b, numShape, computeType, zero), {kernel, op.getV()},
-        {projection(ctx, 6, {0, 1, 2, 3, 5}), projection(ctx, 6, {0, 1, 5, 4})},
-        projection(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
+        b, createFilledTensor(b, numShape, computeType, zero),
+        {kernel, op.getV()},
+        {getDimsMap(ctx, 6, {0, 1, 2, 3, 5}), getDimsMap(ctx, 6, {0, 1, 5, 4})},
+        getDimsMap(ctx, 6, {0, 1, 2, 3, 4}), 6, 1,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           Value prod = arith::MulFOp::create(
               nb, args[0], castFloat(nb, args[1], computeType));
@@ -938,9 +911,11 @@ struct LinearAttentionToLinalg : OpRewritePattern<LinearAttentionOp> {
               nb, ValueRange{arith::AddFOp::create(nb, args[2], prod)});
         });
     Value denominator = buildGeneric(
-        b, filledTensor(b, {batch, numKvHeads, group, seqQ}, computeType, zero),
+        b,
+        createFilledTensor(b, {batch, numKvHeads, group, seqQ}, computeType,
+                           zero),
         {kernel}, {AffineMap::getMultiDimIdentityMap(5, ctx)},
-        projection(ctx, 5, {0, 1, 2, 3}), 5, 1,
+        getDimsMap(ctx, 5, {0, 1, 2, 3}), 5, 1,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
           linalg::YieldOp::create(
               nb, ValueRange{arith::AddFOp::create(nb, args[1], args[0])});
@@ -950,16 +925,17 @@ struct LinearAttentionToLinalg : OpRewritePattern<LinearAttentionOp> {
     double eps = op.getEps().convertToDouble();
     SmallVector<Value> inputs = {numerator, denominator};
     SmallVector<AffineMap> maps = {AffineMap::getMultiDimIdentityMap(5, ctx),
-                                   projection(ctx, 5, {0, 1, 2, 3})};
+                                   getDimsMap(ctx, 5, {0, 1, 2, 3})};
     if (favorPlus) {
       inputs.append({rowMax, kvMax});
-      maps.append({projection(ctx, 5, {0, 1, 2, 3}), projection(ctx, 5, {0, 1})});
+      maps.append(
+          {getDimsMap(ctx, 5, {0, 1, 2, 3}), getDimsMap(ctx, 5, {0, 1})});
     }
     Value out = buildGeneric(
-        b, emptyTensor(b, numShape, elementType), inputs, maps,
+        b, createEmptyTensor(b, numShape, elementType), inputs, maps,
         AffineMap::getMultiDimIdentityMap(5, ctx), 5, 0,
         [&](ImplicitLocOpBuilder &nb, ValueRange args) {
-          Value epsilon = constF(nb, computeType, eps);
+          Value epsilon = createFloatConstant(nb, computeType, eps);
           if (favorPlus)
             epsilon = arith::MulFOp::create(
                 nb, epsilon,
@@ -968,8 +944,8 @@ struct LinearAttentionToLinalg : OpRewritePattern<LinearAttentionOp> {
                             nb, arith::AddFOp::create(nb, args[2], args[3]))));
           Value value = arith::DivFOp::create(
               nb, args[0], arith::AddFOp::create(nb, args[1], epsilon));
-          linalg::YieldOp::create(nb,
-                                  ValueRange{castFloat(nb, value, elementType)});
+          linalg::YieldOp::create(
+              nb, ValueRange{castFloat(nb, value, elementType)});
         });
     rewriter.replaceOp(op, mergeHeads(b, out));
     return success();
@@ -981,7 +957,8 @@ struct LinearAttentionToLinalg : OpRewritePattern<LinearAttentionOp> {
 //===----------------------------------------------------------------------===//
 
 struct ConvertAttnFlowToLinalgPass
-    : mlir::attnflow::impl::ConvertAttnFlowToLinalgPassBase<ConvertAttnFlowToLinalgPass> {
+    : mlir::attnflow::impl::ConvertAttnFlowToLinalgPassBase<
+          ConvertAttnFlowToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateAttnFlowToLinalgPatterns(patterns);

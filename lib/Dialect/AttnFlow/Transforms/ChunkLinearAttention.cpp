@@ -12,7 +12,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attnflow/Dialect/AttnFlow/IR/AttentionUtils.h"
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
+#include "attnflow/Dialect/AttnFlow/IR/LinalgBuilders.h"
 #include "attnflow/Dialect/AttnFlow/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -35,7 +37,6 @@ using namespace mlir;
 using namespace mlir::attnflow;
 
 namespace {
-using Body = function_ref<void(ImplicitLocOpBuilder &, ValueRange)>;
 constexpr utils::IteratorType kPar = utils::IteratorType::parallel;
 constexpr utils::IteratorType kRed = utils::IteratorType::reduction;
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -44,65 +45,14 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Helpers
 //===----------------------------------------------------------------------===//
 
-/// f64 stays f64; f32, f16 and bf16 are computed in f32.
-FloatType computeTypeFor(Type elementType) {
-  if (elementType.isF64())
-    return cast<FloatType>(elementType);
-  return Float32Type::get(elementType.getContext());
-}
-
-Value constF(ImplicitLocOpBuilder &b, Type type, double value) {
-  return arith::ConstantOp::create(b, b.getFloatAttr(type, value));
-}
-
 Value constIndex(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);
 }
 
-Value castFloat(ImplicitLocOpBuilder &b, Value value, Type to) {
-  Type from = value.getType();
-  if (from == to)
-    return value;
-  if (cast<FloatType>(from).getWidth() < cast<FloatType>(to).getWidth())
-    return arith::ExtFOp::create(b, to, value);
-  return arith::TruncFOp::create(b, to, value);
-}
-
 Value filled(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape, Type type,
              double value) {
-  Value empty = tensor::EmptyOp::create(b, shape, type);
-  return linalg::FillOp::create(b, ValueRange{constF(b, type, value)},
-                                ValueRange{empty})
-      .getResult(0);
-}
-
-Value empty(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape, Type type) {
-  return tensor::EmptyOp::create(b, shape, type);
-}
-
-/// (d0, ..., d{n-1}) -> (d{dims[0]}, ...); no dims gives a 0-d access.
-AffineMap dims(MLIRContext *ctx, unsigned numLoops, ArrayRef<unsigned> ds) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned d : ds)
-    exprs.push_back(getAffineDimExpr(d, ctx));
-  return AffineMap::get(numLoops, 0, exprs, ctx);
-}
-
-/// A single-result linalg.generic with explicit iterator types (its loops
-/// nest in dim order). `body` gets the block arguments (inputs, then the
-/// output's current value) and yields through the builder it is given.
-Value generic(ImplicitLocOpBuilder &b, Value init, ValueRange inputs,
-              ArrayRef<AffineMap> inputMaps, AffineMap outputMap,
-              ArrayRef<utils::IteratorType> iterators, Body body) {
-  SmallVector<AffineMap> maps(inputMaps);
-  maps.push_back(outputMap);
-  auto op = linalg::GenericOp::create(
-      b, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iterators,
-      [&](OpBuilder &nested, Location loc, ValueRange args) {
-        ImplicitLocOpBuilder nb(loc, nested);
-        body(nb, args);
-      });
-  return op.getResult(0);
+  return createFilledTensor(b, shape, type,
+                            createFloatConstant(b, type, value));
 }
 
 void yield(ImplicitLocOpBuilder &b, Value value) {
@@ -181,7 +131,7 @@ Value forallHeads(
         head) {
   ArrayRef<int64_t> shape = resultType.getShape();
   int64_t group = shape[1] / numKvHeads;
-  Value init = empty(b, shape, resultType.getElementType());
+  Value init = createEmptyTensor(b, shape, resultType.getElementType());
   auto forall =
       scf::ForallOp::create(b,
                             ArrayRef<OpFoldResult>{b.getIndexAttr(shape[0]),
@@ -228,7 +178,7 @@ struct LinearAttentionLowering {
       : op(op), b(b), ctx(b.getContext()) {
     auto qType = op.getQ().getType();
     elementType = qType.getElementType();
-    ct = computeTypeFor(elementType);
+    ct = getAccumulatorType(elementType);
     favor = op.getFeatureMap() == FeatureMap::favor_plus;
     scale = op.getEffectiveScale();
     eps = op.getEps().convertToDouble();
@@ -243,13 +193,14 @@ struct LinearAttentionLowering {
   /// phi(x) of relu / elu_plus_one.
   Value plainFeature(ImplicitLocOpBuilder &nb, Value x) {
     Value v = castFloat(nb, x, ct);
-    Value zero = constF(nb, ct, 0.0);
+    Value zero = createFloatConstant(nb, ct, 0.0);
     if (op.getFeatureMap() == FeatureMap::relu)
       return arith::MaximumFOp::create(nb, v, zero);
     Value positive =
         arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT, v, zero);
     return arith::SelectOp::create(
-        nb, positive, arith::AddFOp::create(nb, v, constF(nb, ct, 1.0)),
+        nb, positive,
+        arith::AddFOp::create(nb, v, createFloatConstant(nb, ct, 1.0)),
         math::ExpOp::create(nb, arith::MinimumFOp::create(nb, v, zero)));
   }
 
@@ -270,32 +221,35 @@ struct LinearAttentionLowering {
     SmallVector<utils::IteratorType> normIters(n - 1, kPar);
     normIters.push_back(kRed);
     Value norms =
-        generic(b, filled(b, rows, ct, 0.0), {x}, {dims(ctx, n, xDims)},
-                dims(ctx, n, rowDims), normIters,
-                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                  yieldFma(nb, a[0], a[0], a[1]);
-                });
+        createGeneric(b, filled(b, rows, ct, 0.0), {x},
+                      {getDimsMap(ctx, n, xDims)}, getDimsMap(ctx, n, rowDims),
+                      normIters, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                        yieldFma(nb, a[0], a[0], a[1]);
+                      });
     // w . x: loops (rows..., d, m), m innermost and contiguous in W^T.
     featDims = rowDims;
     featDims.push_back(n);
     SmallVector<utils::IteratorType> dotIters(n - 1, kPar);
     dotIters.append({kRed, kPar});
-    Value dots =
-        generic(b, filled(b, featShape, ct, 0.0), {x, wT},
-                {dims(ctx, n + 1, xDims), dims(ctx, n + 1, {n - 1, n})},
-                dims(ctx, n + 1, featDims), dotIters,
-                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                  yieldFma(nb, a[0], a[1], a[2]);
-                });
+    Value dots = createGeneric(
+        b, filled(b, featShape, ct, 0.0), {x, wT},
+        {getDimsMap(ctx, n + 1, xDims), getDimsMap(ctx, n + 1, {n - 1, n})},
+        getDimsMap(ctx, n + 1, featDims), dotIters,
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yieldFma(nb, a[0], a[1], a[2]);
+        });
     SmallVector<unsigned> all = rowDims;
     all.push_back(n - 1);
-    return generic(
-        b, dots, {norms}, {dims(ctx, n, rowDims)}, dims(ctx, n, all),
-        SmallVector<utils::IteratorType>(n, kPar),
+    return createGeneric(
+        b, dots, {norms}, {getDimsMap(ctx, n, rowDims)},
+        getDimsMap(ctx, n, all), SmallVector<utils::IteratorType>(n, kPar),
         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           Value shift = arith::AddFOp::create(
-              nb, arith::MulFOp::create(nb, a[0], constF(nb, ct, scale / 2)),
-              constF(nb, ct, std::log(static_cast<double>(numFeatures)) / 2));
+              nb,
+              arith::MulFOp::create(nb, a[0],
+                                    createFloatConstant(nb, ct, scale / 2)),
+              createFloatConstant(
+                  nb, ct, std::log(static_cast<double>(numFeatures)) / 2));
           yield(nb, arith::SubFOp::create(nb, a[1], shift));
         });
   }
@@ -304,22 +258,23 @@ struct LinearAttentionLowering {
   /// (0-d), the max key logit, divided out of phi(K).
   std::pair<Value, Value> keyFeatures(Value kh) {
     if (!favor) {
-      Value phi =
-          generic(b, empty(b, {seqKv, headDim}, ct), {kh},
-                  {dims(ctx, 2, {0, 1})}, dims(ctx, 2, {0, 1}), {kPar, kPar},
-                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                    yield(nb, plainFeature(nb, a[0]));
-                  });
+      Value phi = createGeneric(b, createEmptyTensor(b, {seqKv, headDim}, ct),
+                                {kh}, {getDimsMap(ctx, 2, {0, 1})},
+                                getDimsMap(ctx, 2, {0, 1}), {kPar, kPar},
+                                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                                  yield(nb, plainFeature(nb, a[0]));
+                                });
       return {phi, Value()};
     }
     Value logits = favorLogits(kh); // [Skv, M]
-    Value maxB = generic(b, filled(b, {}, ct, -kInf), {logits},
-                         {dims(ctx, 2, {0, 1})}, dims(ctx, 2, {}), {kRed, kRed},
-                         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                           yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
-                         });
-    Value phi = generic(
-        b, logits, {maxB}, {dims(ctx, 2, {})}, dims(ctx, 2, {0, 1}),
+    Value maxB = createGeneric(
+        b, filled(b, {}, ct, -kInf), {logits}, {getDimsMap(ctx, 2, {0, 1})},
+        getDimsMap(ctx, 2, {}), {kRed, kRed},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
+        });
+    Value phi = createGeneric(
+        b, logits, {maxB}, {getDimsMap(ctx, 2, {})}, getDimsMap(ctx, 2, {0, 1}),
         {kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           yield(nb,
                 math::ExpOp::create(nb, arith::SubFOp::create(nb, a[1], a[0])));
@@ -331,24 +286,25 @@ struct LinearAttentionLowering {
   /// the per-row max logit A [G, L] divided out of it.
   std::pair<Value, Value> queryFeatures(Value qc, int64_t rows) {
     if (!favor) {
-      Value phi = generic(b, empty(b, {group, rows, headDim}, ct), {qc},
-                          {dims(ctx, 3, {0, 1, 2})}, dims(ctx, 3, {0, 1, 2}),
-                          {kPar, kPar, kPar},
-                          [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                            yield(nb, plainFeature(nb, a[0]));
-                          });
+      Value phi = createGeneric(
+          b, createEmptyTensor(b, {group, rows, headDim}, ct), {qc},
+          {getDimsMap(ctx, 3, {0, 1, 2})}, getDimsMap(ctx, 3, {0, 1, 2}),
+          {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+            yield(nb, plainFeature(nb, a[0]));
+          });
       return {phi, Value()};
     }
     Value logits = favorLogits(qc); // [G, L, M]
-    Value maxA = generic(b, filled(b, {group, rows}, ct, -kInf), {logits},
-                         {dims(ctx, 3, {0, 1, 2})}, dims(ctx, 3, {0, 1}),
-                         {kPar, kPar, kRed},
-                         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                           yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
-                         });
-    Value phi = generic(
-        b, logits, {maxA}, {dims(ctx, 3, {0, 1})}, dims(ctx, 3, {0, 1, 2}),
-        {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+    Value maxA = createGeneric(
+        b, filled(b, {group, rows}, ct, -kInf), {logits},
+        {getDimsMap(ctx, 3, {0, 1, 2})}, getDimsMap(ctx, 3, {0, 1}),
+        {kPar, kPar, kRed}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
+        });
+    Value phi = createGeneric(
+        b, logits, {maxA}, {getDimsMap(ctx, 3, {0, 1})},
+        getDimsMap(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           yield(nb,
                 math::ExpOp::create(nb, arith::SubFOp::create(nb, a[1], a[0])));
         });
@@ -359,19 +315,20 @@ struct LinearAttentionLowering {
   /// z [M].
   std::pair<Value, Value> applyState(Value phiQ, Value state, Value sums,
                                      int64_t rows) {
-    Value num =
-        generic(b, filled(b, {group, rows, headDimV}, ct, 0.0), {phiQ, state},
-                {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
-                dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                  yieldFma(nb, a[0], a[1], a[2]);
-                });
-    Value den = generic(b, filled(b, {group, rows}, ct, 0.0), {phiQ, sums},
-                        {dims(ctx, 3, {0, 1, 2}), dims(ctx, 3, {2})},
-                        dims(ctx, 3, {0, 1}), {kPar, kPar, kRed},
-                        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                          yieldFma(nb, a[0], a[1], a[2]);
-                        });
+    Value num = createGeneric(
+        b, filled(b, {group, rows, headDimV}, ct, 0.0), {phiQ, state},
+        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
+        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yieldFma(nb, a[0], a[1], a[2]);
+        });
+    Value den =
+        createGeneric(b, filled(b, {group, rows}, ct, 0.0), {phiQ, sums},
+                      {getDimsMap(ctx, 3, {0, 1, 2}), getDimsMap(ctx, 3, {2})},
+                      getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+                      [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                        yieldFma(nb, a[0], a[1], a[2]);
+                      });
     return {num, den};
   }
 
@@ -381,15 +338,17 @@ struct LinearAttentionLowering {
   std::pair<Value, Value> accumulate(Value state, Value sums, Value k,
                                      Value v) {
     state =
-        generic(b, state, {k, v}, {dims(ctx, 3, {0, 1}), dims(ctx, 3, {0, 2})},
-                dims(ctx, 3, {1, 2}), {kRed, kPar, kPar},
-                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                  yieldFma(nb, a[0], a[1], a[2]);
-                });
-    sums = generic(b, sums, {k}, {dims(ctx, 2, {0, 1})}, dims(ctx, 2, {1}),
-                   {kRed, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                     yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
-                   });
+        createGeneric(b, state, {k, v},
+                      {getDimsMap(ctx, 3, {0, 1}), getDimsMap(ctx, 3, {0, 2})},
+                      getDimsMap(ctx, 3, {1, 2}), {kRed, kPar, kPar},
+                      [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                        yieldFma(nb, a[0], a[1], a[2]);
+                      });
+    sums = createGeneric(b, sums, {k}, {getDimsMap(ctx, 2, {0, 1})},
+                         getDimsMap(ctx, 2, {1}), {kRed, kPar},
+                         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                           yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
+                         });
     return {state, sums};
   }
 
@@ -397,36 +356,36 @@ struct LinearAttentionLowering {
   /// factor the shifts removed), rounded into dest [G, L, Dv].
   Value normalize(Value num, Value den, Value maxA, Value maxB, Value dest) {
     SmallVector<Value> inputs = {num, den};
-    SmallVector<AffineMap> maps = {dims(ctx, 3, {0, 1, 2}),
-                                   dims(ctx, 3, {0, 1})};
+    SmallVector<AffineMap> maps = {getDimsMap(ctx, 3, {0, 1, 2}),
+                                   getDimsMap(ctx, 3, {0, 1})};
     if (favor) {
       inputs.append({maxA, maxB});
-      maps.append({dims(ctx, 3, {0, 1}), dims(ctx, 3, {})});
+      maps.append({getDimsMap(ctx, 3, {0, 1}), getDimsMap(ctx, 3, {})});
     }
-    return generic(
-        b, dest, inputs, maps, dims(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+    return createGeneric(
+        b, dest, inputs, maps, getDimsMap(ctx, 3, {0, 1, 2}),
+        {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           Value denominator = a[1];
           if (eps != 0) {
             Value epsilon;
             if (favor)
               epsilon = math::ExpOp::create(
-                  nb,
-                  arith::SubFOp::create(nb, constF(nb, ct, std::log(eps)),
-                                        arith::AddFOp::create(nb, a[2], a[3])));
+                  nb, arith::SubFOp::create(
+                          nb, createFloatConstant(nb, ct, std::log(eps)),
+                          arith::AddFOp::create(nb, a[2], a[3])));
             else
-              epsilon = constF(nb, ct, eps);
+              epsilon = createFloatConstant(nb, ct, eps);
             denominator = arith::AddFOp::create(nb, denominator, epsilon);
           }
           Value value = arith::DivFOp::create(nb, a[0], denominator);
           if (favor) {
             // The exact FAVOR+ normalizer is > 0: a 0 here is underflow of
             // every shifted term (and of eps'); output 0, not 0 / 0.
-            Value positive =
-                arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT,
-                                      denominator, constF(nb, ct, 0.0));
+            Value positive = arith::CmpFOp::create(
+                nb, arith::CmpFPredicate::OGT, denominator,
+                createFloatConstant(nb, ct, 0.0));
             value = arith::SelectOp::create(nb, positive, value,
-                                            constF(nb, ct, 0.0));
+                                            createFloatConstant(nb, ct, 0.0));
           }
           yield(nb, castFloat(nb, value, elementType));
         });
@@ -473,42 +432,42 @@ struct LinearAttentionLowering {
                      {rows, numFeatures});
     // phi(K_c)^T [M, L] (a chunk-sized transpose), so that the kernel's
     // inner loop runs along contiguous keys.
-    Value kT = generic(
-        b, empty(b, {numFeatures, rows}, ct), {kc}, {dims(ctx, 2, {1, 0})},
-        dims(ctx, 2, {0, 1}), {kPar, kPar},
+    Value kT = createGeneric(
+        b, createEmptyTensor(b, {numFeatures, rows}, ct), {kc},
+        {getDimsMap(ctx, 2, {1, 0})}, getDimsMap(ctx, 2, {0, 1}), {kPar, kPar},
         [&](ImplicitLocOpBuilder &nb, ValueRange a) { yield(nb, a[0]); });
     Value vc = slice(b, vh, {offset, zero}, {rows, headDimV}, {rows, headDimV});
     auto [phiQ, maxA] = queryFeatures(qc, rows);
     // Intra-chunk kernel phi(Q_c) phi(K_c)^T, then j > i zeroed.
-    Value kernel =
-        generic(b, filled(b, {group, rows, rows}, ct, 0.0), {phiQ, kT},
-                {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
-                dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                  yieldFma(nb, a[0], a[1], a[2]);
-                });
-    kernel =
-        generic(b, kernel, {}, {}, dims(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
-                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                  Value visible =
-                      arith::CmpIOp::create(nb, arith::CmpIPredicate::ule,
-                                            linalg::IndexOp::create(nb, 2),
-                                            linalg::IndexOp::create(nb, 1));
-                  yield(nb, arith::SelectOp::create(nb, visible, a[0],
-                                                    constF(nb, ct, 0.0)));
-                });
+    Value kernel = createGeneric(
+        b, filled(b, {group, rows, rows}, ct, 0.0), {phiQ, kT},
+        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
+        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yieldFma(nb, a[0], a[1], a[2]);
+        });
+    kernel = createGeneric(
+        b, kernel, {}, {}, getDimsMap(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          Value visible = arith::CmpIOp::create(nb, arith::CmpIPredicate::ule,
+                                                linalg::IndexOp::create(nb, 2),
+                                                linalg::IndexOp::create(nb, 1));
+          yield(nb, arith::SelectOp::create(nb, visible, a[0],
+                                            createFloatConstant(nb, ct, 0.0)));
+        });
     auto [num, den] = applyState(phiQ, state, sums, rows);
-    num = generic(b, num, {kernel, vc},
-                  {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
-                  dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                    yieldFma(nb, a[0], a[1], a[2]);
-                  });
-    den = generic(b, den, {kernel}, {dims(ctx, 3, {0, 1, 2})},
-                  dims(ctx, 3, {0, 1}), {kPar, kPar, kRed},
-                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                    yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
-                  });
+    num = createGeneric(
+        b, num, {kernel, vc},
+        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
+        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yieldFma(nb, a[0], a[1], a[2]);
+        });
+    den = createGeneric(b, den, {kernel}, {getDimsMap(ctx, 3, {0, 1, 2})},
+                        getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+                        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                          yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
+                        });
     SmallVector<OpFoldResult> at = {zero, offset, zero};
     SmallVector<int64_t> sizes = {group, rows, headDimV};
     Value dest = slice(b, out, at, sizes, sizes);
@@ -523,13 +482,13 @@ struct LinearAttentionLowering {
       // W^T [D, M] scaled by sqrt(scale), once for all heads.
       Value w = op.getProjection();
       double root = std::sqrt(scale);
-      wT =
-          generic(b, empty(b, {headDim, numFeatures}, ct), {w},
-                  {dims(ctx, 2, {1, 0})}, dims(ctx, 2, {0, 1}), {kPar, kPar},
-                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                    yield(nb, arith::MulFOp::create(nb, castFloat(nb, a[0], ct),
-                                                    constF(nb, ct, root)));
-                  });
+      wT = createGeneric(
+          b, createEmptyTensor(b, {headDim, numFeatures}, ct), {w},
+          {getDimsMap(ctx, 2, {1, 0})}, getDimsMap(ctx, 2, {0, 1}),
+          {kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+            yield(nb, arith::MulFOp::create(nb, castFloat(nb, a[0], ct),
+                                            createFloatConstant(nb, ct, root)));
+          });
     }
     bool isCausal = op.getCausal();
     return forallHeads(
@@ -570,7 +529,7 @@ struct VQAttentionLowering {
       : op(op), b(b), ctx(b.getContext()) {
     auto qType = op.getQ().getType();
     elementType = qType.getElementType();
-    ct = computeTypeFor(elementType);
+    ct = getAccumulatorType(elementType);
     group = qType.getDimSize(1) / op.getK().getType().getDimSize(1);
     seqQ = qType.getDimSize(2);
     seqKv = op.getK().getType().getDimSize(2);
@@ -583,14 +542,16 @@ struct VQAttentionLowering {
 
   /// factor * codebook^T [D, C] in ct, from a [C, D] codebook.
   Value codebookT(Value codebook, double factor) {
-    return generic(b, empty(b, {headDim, numCodes}, ct), {codebook},
-                   {dims(ctx, 2, {1, 0})}, dims(ctx, 2, {0, 1}), {kPar, kPar},
-                   [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                     Value x = castFloat(nb, a[0], ct);
-                     if (factor != 1.0)
-                       x = arith::MulFOp::create(nb, x, constF(nb, ct, factor));
-                     yield(nb, x);
-                   });
+    return createGeneric(b, createEmptyTensor(b, {headDim, numCodes}, ct),
+                         {codebook}, {getDimsMap(ctx, 2, {1, 0})},
+                         getDimsMap(ctx, 2, {0, 1}), {kPar, kPar},
+                         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                           Value x = castFloat(nb, a[0], ct);
+                           if (factor != 1.0)
+                             x = arith::MulFOp::create(
+                                 nb, x, createFloatConstant(nb, ct, factor));
+                           yield(nb, x);
+                         });
   }
 
   /// Codes [Skv] (i64) of the keys kh [Skv, D] against cbT [D, C]: the
@@ -598,10 +559,11 @@ struct VQAttentionLowering {
   /// d upwards, a first-minimum argmin, so the same codes bit for bit) with
   /// c innermost, contiguous in cbT.
   Value quantize(Value kh, Value cbT) {
-    Value dist = generic(
+    Value dist = createGeneric(
         b, filled(b, {seqKv, numCodes}, ct, 0.0), {kh, cbT},
-        {dims(ctx, 3, {0, 1}), dims(ctx, 3, {1, 2})}, dims(ctx, 3, {0, 2}),
-        {kPar, kRed, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+        {getDimsMap(ctx, 3, {0, 1}), getDimsMap(ctx, 3, {1, 2})},
+        getDimsMap(ctx, 3, {0, 2}), {kPar, kRed, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           Value diff = arith::SubFOp::create(nb, castFloat(nb, a[0], ct),
                                              castFloat(nb, a[1], ct));
           yield(nb, arith::AddFOp::create(
@@ -617,8 +579,8 @@ struct VQAttentionLowering {
     auto argmin = linalg::GenericOp::create(
         b, TypeRange{best.getType(), init.getType()}, ValueRange{dist},
         ValueRange{best, init},
-        ArrayRef<AffineMap>{dims(ctx, 2, {0, 1}), dims(ctx, 2, {0}),
-                            dims(ctx, 2, {0})},
+        ArrayRef<AffineMap>{getDimsMap(ctx, 2, {0, 1}), getDimsMap(ctx, 2, {0}),
+                            getDimsMap(ctx, 2, {0})},
         ArrayRef<utils::IteratorType>{kPar, kRed},
         [&](OpBuilder &nested, Location loc, ValueRange a) {
           ImplicitLocOpBuilder nb(loc, nested);
@@ -635,12 +597,13 @@ struct VQAttentionLowering {
 
   /// Scores s [G, L, C] = q . (scale c) of query rows qc [G, L, D].
   Value scores(Value qc, Value cbT, int64_t rows) {
-    return generic(b, filled(b, {group, rows, numCodes}, ct, 0.0), {qc, cbT},
-                   {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
-                   dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-                   [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                     yieldFma(nb, a[0], a[1], a[2]);
-                   });
+    return createGeneric(
+        b, filled(b, {group, rows, numCodes}, ct, 0.0), {qc, cbT},
+        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
+        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yieldFma(nb, a[0], a[1], a[2]);
+        });
   }
 
   /// Adds keys [start, start + n) to the per-code counts [C] and value sums
@@ -656,14 +619,17 @@ struct VQAttentionLowering {
               nb, nb.getIndexType(), tensor::ExtractOp::create(nb, idx, j));
           Value count = tensor::ExtractOp::create(nb, args[0], code);
           Value newCounts = tensor::InsertOp::create(
-              nb, arith::AddFOp::create(nb, count, constF(nb, ct, 1.0)),
+              nb,
+              arith::AddFOp::create(nb, count,
+                                    createFloatConstant(nb, ct, 1.0)),
               args[0], code);
           OpFoldResult zero = nb.getIndexAttr(0);
           Value row =
               slice(nb, args[1], {code, zero}, {1, headDimV}, {headDimV});
           Value value = slice(nb, vh, {j, zero}, {1, headDimV}, {headDimV});
-          Value sum = generic(
-              nb, row, {value}, {dims(ctx, 1, {0})}, dims(ctx, 1, {0}), {kPar},
+          Value sum = createGeneric(
+              nb, row, {value}, {getDimsMap(ctx, 1, {0})},
+              getDimsMap(ctx, 1, {0}), {kPar},
               [&](ImplicitLocOpBuilder &bb, ValueRange a) {
                 yield(bb,
                       arith::AddFOp::create(bb, a[1], castFloat(bb, a[0], ct)));
@@ -678,38 +644,42 @@ struct VQAttentionLowering {
   /// means V_c / max(n_c, 1) [C, Dv].
   std::pair<Value, Value> codeTerms(Value s, Value counts, Value sums,
                                     int64_t rows, bool inPlace) {
-    Value logW = generic(
-        b, inPlace ? s : empty(b, {group, rows, numCodes}, ct), {s, counts},
-        {dims(ctx, 3, {0, 1, 2}), dims(ctx, 3, {2})}, dims(ctx, 3, {0, 1, 2}),
-        {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+    Value logW = createGeneric(
+        b, inPlace ? s : createEmptyTensor(b, {group, rows, numCodes}, ct),
+        {s, counts}, {getDimsMap(ctx, 3, {0, 1, 2}), getDimsMap(ctx, 3, {2})},
+        getDimsMap(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           yield(nb,
                 arith::AddFOp::create(nb, a[0], math::LogOp::create(nb, a[1])));
         });
-    Value means = generic(
-        b, empty(b, {numCodes, headDimV}, ct), {sums, counts},
-        {dims(ctx, 2, {0, 1}), dims(ctx, 2, {0})}, dims(ctx, 2, {0, 1}),
-        {kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yield(nb, arith::DivFOp::create(nb, a[0],
-                                          arith::MaximumFOp::create(
-                                              nb, a[1], constF(nb, ct, 1.0))));
+    Value means = createGeneric(
+        b, createEmptyTensor(b, {numCodes, headDimV}, ct), {sums, counts},
+        {getDimsMap(ctx, 2, {0, 1}), getDimsMap(ctx, 2, {0})},
+        getDimsMap(ctx, 2, {0, 1}), {kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yield(nb, arith::DivFOp::create(
+                        nb, a[0],
+                        arith::MaximumFOp::create(
+                            nb, a[1], createFloatConstant(nb, ct, 1.0))));
         });
     return {logW, means};
   }
 
   /// Row max of `logits` [G, L, N] folded into `max` [G, L].
   Value rowMax(Value max, Value logits) {
-    return generic(b, max, {logits}, {dims(ctx, 3, {0, 1, 2})},
-                   dims(ctx, 3, {0, 1}), {kPar, kPar, kRed},
-                   [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                     yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
-                   });
+    return createGeneric(b, max, {logits}, {getDimsMap(ctx, 3, {0, 1, 2})},
+                         getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+                         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                           yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
+                         });
   }
 
   /// exp(logits - max), in place.
   Value expShifted(Value logits, Value max) {
-    return generic(
-        b, logits, {max}, {dims(ctx, 3, {0, 1})}, dims(ctx, 3, {0, 1, 2}),
-        {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+    return createGeneric(
+        b, logits, {max}, {getDimsMap(ctx, 3, {0, 1})},
+        getDimsMap(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           yield(nb,
                 math::ExpOp::create(nb, arith::SubFOp::create(nb, a[1], a[0])));
         });
@@ -717,24 +687,26 @@ struct VQAttentionLowering {
 
   /// num += w [G, L, N] x values [N, Dv]; den += sum of w.
   std::pair<Value, Value> weigh(Value num, Value den, Value w, Value values) {
-    num = generic(b, num, {w, values},
-                  {dims(ctx, 4, {0, 1, 2}), dims(ctx, 4, {2, 3})},
-                  dims(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                    yieldFma(nb, a[0], a[1], a[2]);
-                  });
-    den = generic(b, den, {w}, {dims(ctx, 3, {0, 1, 2})}, dims(ctx, 3, {0, 1}),
-                  {kPar, kPar, kRed},
-                  [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                    yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
-                  });
+    num = createGeneric(
+        b, num, {w, values},
+        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
+        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          yieldFma(nb, a[0], a[1], a[2]);
+        });
+    den = createGeneric(b, den, {w}, {getDimsMap(ctx, 3, {0, 1, 2})},
+                        getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+                        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                          yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
+                        });
     return {num, den};
   }
 
   Value divide(Value num, Value den, Value dest) {
-    return generic(
-        b, dest, {num, den}, {dims(ctx, 3, {0, 1, 2}), dims(ctx, 3, {0, 1})},
-        dims(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+    return createGeneric(
+        b, dest, {num, den},
+        {getDimsMap(ctx, 3, {0, 1, 2}), getDimsMap(ctx, 3, {0, 1})},
+        getDimsMap(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           yield(nb, castFloat(nb, arith::DivFOp::create(nb, a[0], a[1]),
                               elementType));
@@ -796,10 +768,10 @@ struct VQAttentionLowering {
     Value s = scores(qc, cbT, rows);
     auto [logW, means] = codeTerms(s, counts, sums, rows, /*inPlace=*/false);
     // Exact scores of the block's keys, s[g, i, code(j)], -inf for j > i.
-    Value exact = generic(
-        b, empty(b, {group, rows, rows}, ct), {idxc}, {dims(ctx, 3, {2})},
-        dims(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+    Value exact = createGeneric(
+        b, createEmptyTensor(b, {group, rows, rows}, ct), {idxc},
+        {getDimsMap(ctx, 3, {2})}, getDimsMap(ctx, 3, {0, 1, 2}),
+        {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           Value g = linalg::IndexOp::create(nb, 0);
           Value i = linalg::IndexOp::create(nb, 1);
           Value j = linalg::IndexOp::create(nb, 2);
@@ -808,8 +780,9 @@ struct VQAttentionLowering {
               tensor::ExtractOp::create(nb, s, ValueRange{g, i, code});
           Value visible =
               arith::CmpIOp::create(nb, arith::CmpIPredicate::ule, j, i);
-          yield(nb, arith::SelectOp::create(nb, visible, score,
-                                            constF(nb, ct, -kInf)));
+          yield(nb,
+                arith::SelectOp::create(nb, visible, score,
+                                        createFloatConstant(nb, ct, -kInf)));
         });
     Value max = rowMax(filled(b, {group, rows}, ct, -kInf), logW);
     max = rowMax(max, exact);
