@@ -121,6 +121,27 @@ chunkLoop(ImplicitLocOpBuilder &b, int64_t start, int64_t total, int64_t chunk,
   return values;
 }
 
+/// num += w [G, L, N] x values [N, Dv]; den += sum over N of w: the
+/// weighted sums of both linear-time forms (kernel values times V for linear
+/// attention, exp scores times per-code sums for VQ).
+std::pair<Value, Value> weigh(ImplicitLocOpBuilder &b, Value num, Value den,
+                              Value w, Value values) {
+  MLIRContext *ctx = b.getContext();
+  num =
+      createGeneric(b, num, {w, values},
+                    {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
+                    getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
+                    [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                      yieldFma(nb, a[0], a[1], a[2]);
+                    });
+  den = createGeneric(b, den, {w}, {getDimsMap(ctx, 3, {0, 1, 2})},
+                      getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+                      [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                        yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
+                      });
+  return {num, den};
+}
+
 /// The scf.forall over (batch, kv head) writing query heads
 /// [hk * G, (hk + 1) * G) of a [B, Hq, Sq, Dv] result: `head(b, batch,
 /// kvHead, firstQueryHead, dest)` returns the [G, Sq, Dv] block for the
@@ -456,18 +477,7 @@ struct LinearAttentionLowering {
                                             createFloatConstant(nb, ct, 0.0)));
         });
     auto [num, den] = applyState(phiQ, state, sums, rows);
-    num = createGeneric(
-        b, num, {kernel, vc},
-        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
-        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yieldFma(nb, a[0], a[1], a[2]);
-        });
-    den = createGeneric(b, den, {kernel}, {getDimsMap(ctx, 3, {0, 1, 2})},
-                        getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
-                        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                          yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
-                        });
+    std::tie(num, den) = weigh(b, num, den, kernel, vc);
     SmallVector<OpFoldResult> at = {zero, offset, zero};
     SmallVector<int64_t> sizes = {group, rows, headDimV};
     Value dest = slice(b, out, at, sizes, sizes);
@@ -685,23 +695,6 @@ struct VQAttentionLowering {
         });
   }
 
-  /// num += w [G, L, N] x values [N, Dv]; den += sum of w.
-  std::pair<Value, Value> weigh(Value num, Value den, Value w, Value values) {
-    num = createGeneric(
-        b, num, {w, values},
-        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
-        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yieldFma(nb, a[0], a[1], a[2]);
-        });
-    den = createGeneric(b, den, {w}, {getDimsMap(ctx, 3, {0, 1, 2})},
-                        getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
-                        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                          yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
-                        });
-    return {num, den};
-  }
-
   Value divide(Value num, Value den, Value dest) {
     return createGeneric(
         b, dest, {num, den},
@@ -721,7 +714,7 @@ struct VQAttentionLowering {
     auto [logW, means] = codeTerms(s, counts, sums, seqQ, /*inPlace=*/true);
     Value max = rowMax(filled(b, {group, seqQ}, ct, -kInf), logW);
     Value w = expShifted(logW, max);
-    auto [num, den] = weigh(filled(b, {group, seqQ, headDimV}, ct, 0.0),
+    auto [num, den] = weigh(b, filled(b, {group, seqQ, headDimV}, ct, 0.0),
                             filled(b, {group, seqQ}, ct, 0.0), w, means);
     return divide(num, den, dest);
   }
@@ -788,9 +781,9 @@ struct VQAttentionLowering {
     max = rowMax(max, exact);
     Value w = expShifted(logW, max);
     Value e = expShifted(exact, max);
-    auto [num, den] = weigh(filled(b, {group, rows, headDimV}, ct, 0.0),
+    auto [num, den] = weigh(b, filled(b, {group, rows, headDimV}, ct, 0.0),
                             filled(b, {group, rows}, ct, 0.0), w, means);
-    std::tie(num, den) = weigh(num, den, e, vc);
+    std::tie(num, den) = weigh(b, num, den, e, vc);
     SmallVector<OpFoldResult> at = {zero, offset, zero};
     SmallVector<int64_t> sizes = {group, rows, headDimV};
     Value dest = slice(b, out, at, sizes, sizes);
