@@ -74,6 +74,7 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   // 1. Attention -> kernels; every other attnflow op -> linalg on tensors.
   ConvertAttnFlowToGPUPassOptions kernelOptions;
   kernelOptions.sharedMemoryLimit = *sharedMemory;
+  kernelOptions.tensorCores = options.tensorCores;
   pm.addPass(createConvertAttnFlowToGPUPass(kernelOptions));
   pm.addPass(createConvertAttnFlowToLinalgPass());
   pm.addPass(createCPUEntryABIPass());
@@ -152,7 +153,8 @@ void registerGPUPipeline() {
       "Lower a module of func.func on tensors (attnflow, linalg, tensor, "
       "arith, math ops) to host code in the LLVM dialect launching CUDA "
       "kernels, with one gpu.binary of PTX or cubin for chip=sm_80|sm_90 "
-      "(options: chip, format=isa|bin|fatbin, block-size)",
+      "(options: chip, format=isa|bin|fatbin, block-size, tensor-cores, "
+      "cuda-path)",
       [](OpPassManager &pm, StringRef optionsString,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         GPUPipelineOptions options;
