@@ -17,8 +17,8 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
-#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
@@ -64,7 +64,8 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   std::string toolkit = options.cudaPath.empty()
                             ? getDefaultCUDAToolkitPath()
                             : std::string(options.cudaPath);
-  if (!llvm::sys::fs::is_regular_file(toolkit + "/nvvm/libdevice/libdevice.10.bc"))
+  if (!llvm::sys::fs::is_regular_file(toolkit +
+                                      "/nvvm/libdevice/libdevice.10.bc"))
     return errorHandler("attnflow-gpu-pipeline: no CUDA toolkit at '" +
                         toolkit +
                         "' (kernels link its nvvm/libdevice/libdevice.10.bc "

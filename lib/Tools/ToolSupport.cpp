@@ -199,10 +199,10 @@ runPipeline(ModuleOp module, StringRef filename, StringRef name,
   return success();
 }
 
-LogicalResult
-mlir::attnflow::runCPUPipeline(ModuleOp module, StringRef filename,
-                               const CPUPipelineOptions &options,
-                               std::string &error) {
+LogicalResult mlir::attnflow::runCPUPipeline(ModuleOp module,
+                                             StringRef filename,
+                                             const CPUPipelineOptions &options,
+                                             std::string &error) {
   return runPipeline(
       module, filename, "attnflow-cpu-pipeline",
       [&](OpPassManager &pm, std::string &) {
@@ -212,10 +212,10 @@ mlir::attnflow::runCPUPipeline(ModuleOp module, StringRef filename,
       error);
 }
 
-LogicalResult
-mlir::attnflow::runGPUPipeline(ModuleOp module, StringRef filename,
-                               const GPUPipelineOptions &options,
-                               std::string &error) {
+LogicalResult mlir::attnflow::runGPUPipeline(ModuleOp module,
+                                             StringRef filename,
+                                             const GPUPipelineOptions &options,
+                                             std::string &error) {
   return runPipeline(
       module, filename, "attnflow-gpu-pipeline",
       [&](OpPassManager &pm, std::string &message) {

@@ -63,8 +63,8 @@ struct EntrySignaturePass
       if (failed(printAll(func.getResultTypes(), "result")))
         return signalPassFailure();
       signature.push_back('\0');
-      auto type = LLVM::LLVMArrayType::get(
-          IntegerType::get(&getContext(), 8), signature.size());
+      auto type = LLVM::LLVMArrayType::get(IntegerType::get(&getContext(), 8),
+                                           signature.size());
       LLVM::GlobalOp::create(builder, func.getLoc(), type, /*isConstant=*/true,
                              LLVM::Linkage::External,
                              ("_attnflow_signature_" + func.getName()).str(),

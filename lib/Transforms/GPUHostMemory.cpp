@@ -9,8 +9,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 namespace mlir::attnflow {
@@ -27,8 +27,7 @@ bool accessesMemory(Operation *op) {
   return isa<memref::LoadOp, memref::StoreOp, affine::AffineLoadOp,
              affine::AffineStoreOp, vector::TransferReadOp,
              vector::TransferWriteOp, vector::LoadOp, vector::StoreOp,
-             vector::MaskedLoadOp, vector::MaskedStoreOp, linalg::LinalgOp>(
-      op);
+             vector::MaskedLoadOp, vector::MaskedStoreOp, linalg::LinalgOp>(op);
 }
 
 struct GPUHostMemoryPass
@@ -58,11 +57,10 @@ struct GPUHostMemoryPass
       rewriter.setInsertionPointToStart(&launch.getBody().front());
       for (Value global : captured) {
         Operation *copy = rewriter.clone(*global.getDefiningOp());
-        rewriter.replaceUsesWithIf(global, copy->getResult(0),
-                                   [&](OpOperand &use) {
-                                     return launch->isProperAncestor(
-                                         use.getOwner());
-                                   });
+        rewriter.replaceUsesWithIf(
+            global, copy->getResult(0), [&](OpOperand &use) {
+              return launch->isProperAncestor(use.getOwner());
+            });
       }
     }
 
@@ -93,8 +91,7 @@ struct GPUHostMemoryPass
         if (callee && callee.isExternal() &&
             (llvm::any_of(call.getOperandTypes(), isBuffer) ||
              llvm::any_of(call.getResultTypes(), isBuffer))) {
-          op->emitError() << "calls the external function '"
-                          << call.getCallee()
+          op->emitError() << "calls the external function '" << call.getCallee()
                           << "' with buffers, but on the GPU path buffers "
                              "live in device memory";
           return signalPassFailure();
@@ -125,8 +122,8 @@ struct GPUHostMemoryPass
                                ValueRange{}, dealloc.getMemref());
         rewriter.eraseOp(op);
       } else if (auto copy = dyn_cast<memref::CopyOp>(op)) {
-        if (failed(createCopy(rewriter, copy, copy.getSource(),
-                              copy.getTarget())))
+        if (failed(
+                createCopy(rewriter, copy, copy.getSource(), copy.getTarget())))
           return signalPassFailure();
         rewriter.eraseOp(op);
       }

@@ -70,9 +70,8 @@ struct GPUMapParallelLoopsPass
       }
       // CUDA grids hold at most 2^31 - 1 blocks in x.
       std::optional<int64_t> iterations = 1;
-      for (auto [lb, ub, step] : llvm::zip(loop.getLowerBound(),
-                                           loop.getUpperBound(),
-                                           loop.getStep())) {
+      for (auto [lb, ub, step] : llvm::zip(
+               loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
         std::optional<int64_t> l = getConstantIntValue(lb),
                                u = getConstantIntValue(ub),
                                st = getConstantIntValue(step);
@@ -81,14 +80,16 @@ struct GPUMapParallelLoopsPass
           break;
         }
         int64_t trips = *u > *l ? llvm::divideCeil(*u - *l, *st) : 0;
-        if (trips != 0 && *iterations > std::numeric_limits<int64_t>::max() / trips) {
+        if (trips != 0 &&
+            *iterations > std::numeric_limits<int64_t>::max() / trips) {
           iterations = std::numeric_limits<int64_t>::max();
           break;
         }
         *iterations *= trips;
       }
       constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1;
-      if (iterations && llvm::divideCeil(*iterations, int64_t(blockSize)) > kMaxGridX) {
+      if (iterations &&
+          llvm::divideCeil(*iterations, int64_t(blockSize)) > kMaxGridX) {
         loop.emitError() << "parallel loop of " << *iterations
                          << " iterations needs more than " << kMaxGridX
                          << " blocks of " << static_cast<int64_t>(blockSize)

@@ -47,7 +47,6 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
-#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
@@ -74,12 +73,13 @@ cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
                                    cl::desc("<input .mlir file>"),
                                    cl::cat(compileCategory));
 
-cl::opt<std::string> outputFilename("o",
-                                    cl::desc("Output file (default '-': stdout)"),
-                                    cl::value_desc("file"), cl::init("-"),
-                                    cl::cat(compileCategory));
+cl::opt<std::string>
+    outputFilename("o", cl::desc("Output file (default '-': stdout)"),
+                   cl::value_desc("file"), cl::init("-"),
+                   cl::cat(compileCategory));
 
-cl::opt<Target> target("target", cl::desc("Code generation target (default: cpu)"),
+cl::opt<Target> target("target",
+                       cl::desc("Code generation target (default: cpu)"),
                        cl::values(clEnumValN(Target::CPU, "cpu",
                                              "The host's CPU architecture"),
                                   clEnumValN(Target::CUDA, "cuda",
@@ -142,8 +142,8 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(std::string cpu,
         llvmTarget->createMCSubtargetInfo(triple, cpu, ""));
     if (triple.isX86() && triple.isArch64Bit() &&
         !cpuInfo->checkFeatures("+64bit")) {
-      error = "--mcpu=" + cpu + " cannot run 64-bit code (" + triple.str() +
-              ")";
+      error =
+          "--mcpu=" + cpu + " cannot run 64-bit code (" + triple.str() + ")";
       return nullptr;
     }
   } else {

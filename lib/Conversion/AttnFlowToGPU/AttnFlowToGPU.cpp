@@ -799,17 +799,16 @@ LogicalResult lowerAttention(AttentionOp op, int64_t sharedMemoryLimit,
            << "; the GPU grid holds at most " << kMaxGridYZ << " of each";
   constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1;
   if (llvm::divideCeil(kernel.seqQ, kQueryTile) > kMaxGridX)
-    return op.emitOpError() << "has Sq = " << kernel.seqQ << "; the GPU grid "
-                            << "holds at most " << kMaxGridX
-                            << " query tiles of " << kQueryTile;
+    return op.emitOpError()
+           << "has Sq = " << kernel.seqQ << "; the GPU grid "
+           << "holds at most " << kMaxGridX << " query tiles of " << kQueryTile;
   // A query tile of a longer head does not fit any shared memory; checked
   // first so that the byte counts below cannot overflow.
   constexpr int64_t kMaxHeadDim = 4096;
   if (kernel.headDim > kMaxHeadDim || kernel.headDimV > kMaxHeadDim)
-    return op.emitOpError() << "head dims D = " << kernel.headDim
-                            << ", Dv = " << kernel.headDimV
-                            << " exceed the GPU kernels' limit of "
-                            << kMaxHeadDim;
+    return op.emitOpError()
+           << "head dims D = " << kernel.headDim << ", Dv = " << kernel.headDimV
+           << " exceed the GPU kernels' limit of " << kMaxHeadDim;
   bool useMma = tensorCores && (elementType.isF16() || elementType.isBF16());
   MmaLayout mmaLayout(kernel.headDim, kernel.headDimV);
   SharedLayout simtLayout = chooseLayout(kernel.headDim, kernel.headDimV);

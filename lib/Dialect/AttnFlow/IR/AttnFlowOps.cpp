@@ -111,9 +111,9 @@ LogicalResult RopeOp::verify() {
     if (failed(verifyDim(op, "positions", 0, posType.getDimSize(0), axes,
                          "number of mrope sections")))
       return failure();
-    if (posRank == 3 && failed(verifyDim(op, "positions", 1,
-                                         posType.getDimSize(1), batch,
-                                         "batch B of x")))
+    if (posRank == 3 &&
+        failed(verifyDim(op, "positions", 1, posType.getDimSize(1), batch,
+                         "batch B of x")))
       return failure();
   } else if (posRank != 1 && posRank != 2) {
     return emitOpError() << "expects 'positions' of shape [S] or [B, S], got "
@@ -197,9 +197,8 @@ static LogicalResult verifyElementType(Operation *op, Value value,
 /// The checks attention, linear_attention and vq_attention share: static
 /// ranks, one element type, matching B / D / Hkv / Skv, Hq % Hkv == 0 and a
 /// [B, Hq, Sq, Dv] result.
-static FailureOr<AttentionDims> verifyAttentionShapes(Operation *op, Value q,
-                                                      Value k, Value v,
-                                                      Value output) {
+static FailureOr<AttentionDims>
+verifyAttentionShapes(Operation *op, Value q, Value k, Value v, Value output) {
   if (failed(verifyStaticRank(op, q, "q", 4, "[B, Hq, Sq, D]")) ||
       failed(verifyStaticRank(op, k, "k", 4, "[B, Hkv, Skv, D]")) ||
       failed(verifyStaticRank(op, v, "v", 4, "[B, Hkv, Skv, Dv]")))
@@ -207,16 +206,19 @@ static FailureOr<AttentionDims> verifyAttentionShapes(Operation *op, Value q,
   ArrayRef<int64_t> qs = cast<RankedTensorType>(q.getType()).getShape();
   ArrayRef<int64_t> ks = cast<RankedTensorType>(k.getType()).getShape();
   ArrayRef<int64_t> vs = cast<RankedTensorType>(v.getType()).getShape();
-  AttentionDims dims = {qs[0], qs[1], qs[2], qs[3], ks[1], ks[2], vs[3],
-                        cast<RankedTensorType>(q.getType()).getElementType()};
+  AttentionDims dims = {
+      qs[0], qs[1],
+      qs[2], qs[3],
+      ks[1], ks[2],
+      vs[3], cast<RankedTensorType>(q.getType()).getElementType()};
   if (failed(verifyElementType(op, k, "k", dims.elementType)) ||
       failed(verifyElementType(op, v, "v", dims.elementType)))
     return failure();
   if (failed(verifyDim(op, "k", 0, ks[0], dims.batch, "batch B of q")) ||
       failed(verifyDim(op, "k", 3, ks[3], dims.headDim, "head dim D of q")) ||
       failed(verifyDim(op, "v", 0, vs[0], dims.batch, "batch B of q")) ||
-      failed(verifyDim(op, "v", 1, vs[1], dims.numKvHeads,
-                       "kv heads Hkv of k")) ||
+      failed(
+          verifyDim(op, "v", 1, vs[1], dims.numKvHeads, "kv heads Hkv of k")) ||
       failed(verifyDim(op, "v", 2, vs[2], dims.seqKv, "kv length Skv of k")))
     return failure();
   if (dims.numKvHeads == 0)
@@ -235,8 +237,9 @@ static FailureOr<AttentionDims> verifyAttentionShapes(Operation *op, Value q,
            << RankedTensorType::get(expectedShape, dims.elementType)
            << " ([B, Hq, Sq, Dv]), got " << resultType;
   if (dims.headDim == 0 || dims.headDimV == 0)
-    return op->emitOpError() << "expects non-empty head dims, got D = "
-                             << dims.headDim << " and Dv = " << dims.headDimV;
+    return op->emitOpError()
+           << "expects non-empty head dims, got D = " << dims.headDim
+           << " and Dv = " << dims.headDimV;
   return dims;
 }
 
@@ -362,12 +365,11 @@ LogicalResult OnlineAttentionOp::verify() {
                          << elementType << ", "
                          << getK().getType().getElementType() << ", "
                          << getV().getType().getElementType();
-  Type accType = elementType.isF64() ? elementType
-                                     : Float32Type::get(getContext());
+  Type accType =
+      elementType.isF64() ? elementType : Float32Type::get(getContext());
   if (getAcc().getType().getElementType() != accType)
     return emitOpError() << "expects acc, max and sum of element type "
-                         << accType << " for " << elementType
-                         << " inputs, got "
+                         << accType << " for " << elementType << " inputs, got "
                          << getAcc().getType().getElementType();
   // Static sizes must agree; dynamic ones (edge tiles) are the tiler's word.
   auto agree = [&](int64_t a, int64_t b, StringRef what) -> LogicalResult {
@@ -452,11 +454,11 @@ LogicalResult LinearAttentionOp::verify() {
                            << stringifyFeatureMap(getFeatureMap())
                            << " (only favor_plus uses random features)";
     if (failed(verifyStaticRank(op, projection, "projection", 2, "[M, D]")) ||
-        failed(verifyElementType(op, projection, "projection",
-                                 dims->elementType)))
+        failed(
+            verifyElementType(op, projection, "projection", dims->elementType)))
       return failure();
-    ArrayRef<int64_t> w = cast<RankedTensorType>(projection.getType())
-                              .getShape();
+    ArrayRef<int64_t> w =
+        cast<RankedTensorType>(projection.getType()).getShape();
     if (w[0] < 1)
       return emitOpError() << "expects 'projection' [M, D] with M >= 1 random "
                               "features, got M = "
@@ -506,8 +508,8 @@ static LogicalResult verifyCodebook(Operation *op, Value codebook,
   if (!type.hasStaticShape())
     return op->emitOpError()
            << "expects 'codebook' with a static shape, got " << type;
-  if (failed(verifyElementType(op, codebook, "codebook", elementType,
-                               reference)))
+  if (failed(
+          verifyElementType(op, codebook, "codebook", elementType, reference)))
     return failure();
   int64_t rank = type.getRank();
   if (rank == 3 && !numHeads)
@@ -518,10 +520,10 @@ static LogicalResult verifyCodebook(Operation *op, Value codebook,
                                     *numHeads, heads)))
     return failure();
   if (type.getDimSize(rank - 2) < 1)
-    return op->emitOpError() << "expects a non-empty 'codebook' (C >= 1), got "
-                             << type;
-  return verifyDim(op, "codebook", rank - 1, type.getDimSize(rank - 1),
-                   headDim, "head dim D");
+    return op->emitOpError()
+           << "expects a non-empty 'codebook' (C >= 1), got " << type;
+  return verifyDim(op, "codebook", rank - 1, type.getDimSize(rank - 1), headDim,
+                   "head dim D");
 }
 
 LogicalResult VectorQuantizeOp::verify() {
@@ -562,9 +564,8 @@ LogicalResult VQAttentionOp::verify() {
   FailureOr<AttentionDims> dims =
       verifyAttentionShapes(op, getQ(), getK(), getV(), getOutput());
   if (failed(dims) ||
-      failed(verifyCodebook(op, getCodebook(), dims->headDim,
-                            dims->elementType, "q", dims->numKvHeads,
-                            "kv heads Hkv of k")) ||
+      failed(verifyCodebook(op, getCodebook(), dims->headDim, dims->elementType,
+                            "q", dims->numKvHeads, "kv heads Hkv of k")) ||
       failed(verifyScale(op, getScale(), dims->elementType,
                          /*positive=*/true)))
     return failure();
