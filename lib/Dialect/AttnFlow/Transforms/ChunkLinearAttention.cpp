@@ -142,6 +142,24 @@ std::pair<Value, Value> weigh(ImplicitLocOpBuilder &b, Value num, Value den,
   return {num, den};
 }
 
+/// The q [G, Sq, D], k [Skv, D] and v [Skv, Dv] of one (batch, kv head):
+/// its GQA group of query heads starting at `firstHead` and its kv head.
+std::tuple<Value, Value, Value> sliceHeads(ImplicitLocOpBuilder &b, Value q,
+                                           Value k, Value v, Value batch,
+                                           Value kvHead, Value firstHead) {
+  ArrayRef<int64_t> qs = cast<RankedTensorType>(q.getType()).getShape();
+  ArrayRef<int64_t> ks = cast<RankedTensorType>(k.getType()).getShape();
+  int64_t group = qs[1] / ks[1], seqQ = qs[2], headDim = qs[3], seqKv = ks[2];
+  int64_t headDimV = cast<RankedTensorType>(v.getType()).getDimSize(3);
+  OpFoldResult zero = b.getIndexAttr(0);
+  return {slice(b, q, {batch, firstHead, zero, zero}, {1, group, seqQ, headDim},
+                {group, seqQ, headDim}),
+          slice(b, k, {batch, kvHead, zero, zero}, {1, 1, seqKv, headDim},
+                {seqKv, headDim}),
+          slice(b, v, {batch, kvHead, zero, zero}, {1, 1, seqKv, headDimV},
+                {seqKv, headDimV})};
+}
+
 /// The scf.forall over (batch, kv head) writing query heads
 /// [hk * G, (hk + 1) * G) of a [B, Hq, Sq, Dv] result: `head(b, batch,
 /// kvHead, firstQueryHead, dest)` returns the [G, Sq, Dv] block for the
@@ -507,13 +525,8 @@ struct LinearAttentionLowering {
             Value firstHead, Value dest) {
           LinearAttentionLowering l(op, hb);
           l.wT = wT;
-          OpFoldResult zero = hb.getIndexAttr(0);
-          Value qh = slice(hb, op.getQ(), {batch, firstHead, zero, zero},
-                           {1, group, seqQ, headDim}, {group, seqQ, headDim});
-          Value kh = slice(hb, op.getK(), {batch, kvHead, zero, zero},
-                           {1, 1, seqKv, headDim}, {seqKv, headDim});
-          Value vh = slice(hb, op.getV(), {batch, kvHead, zero, zero},
-                           {1, 1, seqKv, headDimV}, {seqKv, headDimV});
+          auto [qh, kh, vh] = sliceHeads(hb, op.getQ(), op.getK(), op.getV(),
+                                         batch, kvHead, firstHead);
           auto [phiK, maxB] = l.keyFeatures(kh);
           if (isCausal)
             return l.causal(qh, phiK, maxB, vh, dest, chunk);
@@ -812,15 +825,11 @@ struct VQAttentionLowering {
         [&](ImplicitLocOpBuilder &hb, Value batch, Value kvHead,
             Value firstHead, Value dest) {
           VQAttentionLowering l(op, hb);
-          OpFoldResult zero = hb.getIndexAttr(0);
-          Value qh = slice(hb, op.getQ(), {batch, firstHead, zero, zero},
-                           {1, group, seqQ, headDim}, {group, seqQ, headDim});
-          Value kh = slice(hb, op.getK(), {batch, kvHead, zero, zero},
-                           {1, 1, seqKv, headDim}, {seqKv, headDim});
-          Value vh = slice(hb, op.getV(), {batch, kvHead, zero, zero},
-                           {1, 1, seqKv, headDimV}, {seqKv, headDimV});
+          auto [qh, kh, vh] = sliceHeads(hb, op.getQ(), op.getK(), op.getV(),
+                                         batch, kvHead, firstHead);
           Value cbT = sharedT, scaledT = sharedScaledT;
           if (perHead) {
+            OpFoldResult zero = hb.getIndexAttr(0);
             Value cb = slice(hb, codebook, {kvHead, zero, zero},
                              {1, numCodes, headDim}, {numCodes, headDim});
             cbT = l.codebookT(cb, 1.0);
