@@ -835,3 +835,13 @@ func.func @linear_no_kv_heads(%q: tensor<1x0x8x16xf32>) -> tensor<1x0x8x16xf32> 
   %0 = attnflow.linear_attention %q, %q, %q {feature_map = #attnflow.feature_map<relu>} : tensor<1x0x8x16xf32>, tensor<1x0x8x16xf32>, tensor<1x0x8x16xf32> -> tensor<1x0x8x16xf32>
   return %0 : tensor<1x0x8x16xf32>
 }
+
+// -----
+
+func.func @yield_outside(%x: f32) -> f32 {
+  %r = scf.execute_region -> f32 {
+    // expected-error @+1 {{'attnflow.yield' op expects a parent op of the attnflow dialect (rnn_solve, ode_solve or ode_step), got scf.execute_region}}
+    attnflow.yield %x : f32
+  }
+  return %r : f32
+}

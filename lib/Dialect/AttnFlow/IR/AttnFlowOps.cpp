@@ -575,3 +575,17 @@ LogicalResult VQAttentionOp::verify() {
                          << static_cast<int64_t>(*blockLen);
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// YieldOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult YieldOp::verify() {
+  Operation *parent = getOperation()->getParentOp();
+  if (!parent || !isa<AttnFlowDialect>(parent->getDialect()))
+    return emitOpError()
+           << "expects a parent op of the attnflow dialect (rnn_solve, "
+              "ode_solve or ode_step), got "
+           << (parent ? parent->getName().getStringRef() : "none");
+  return success();
+}

@@ -61,6 +61,64 @@ def AttnFlow_FeatureMapAttr
 }
 
 //===----------------------------------------------------------------------===//
+// RNN solve method
+//===----------------------------------------------------------------------===//
+
+def AttnFlow_RnnMethod : I32EnumAttr<"RnnMethod",
+    "how attnflow.rnn_solve evaluates a nonlinear recurrence", [
+      I32EnumAttrCase<"newton", 0>,
+      I32EnumAttrCase<"quasi_newton", 1>,
+      I32EnumAttrCase<"sequential", 2>
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attnflow";
+}
+
+def AttnFlow_RnnMethodAttr
+    : EnumAttr<AttnFlow_Dialect, AttnFlow_RnnMethod, "rnn_method"> {
+  let summary = "rnn_solve method: `newton` (DEER), `quasi_newton` or "
+                "`sequential`";
+  let description = [{
+    `newton`: DEER (Lim et al. 2024, "Parallelizing non-linear sequential
+    models over the sequence length", eq. 5-7): Newton iterations whose
+    linearised recurrence h_t = J_t h_{t-1} + (f(h_{t-1}, u_t) - J_t h_{t-1})
+    uses the full Jacobian J_t = df/dh and is solved by a parallel scan.
+    `quasi_newton`: the same with diag(J_t) (Gonzalez et al. 2024, "Towards
+    scalable and stable parallelization of nonlinear RNNs", quasi-DEER).
+    `sequential`: the plain loop over t.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
+// ODE integration method
+//===----------------------------------------------------------------------===//
+
+def AttnFlow_OdeMethod : I32EnumAttr<"OdeMethod",
+    "explicit Runge-Kutta method of attnflow.ode_solve / ode_step", [
+      I32EnumAttrCase<"euler", 0>,
+      I32EnumAttrCase<"midpoint", 1>,
+      I32EnumAttrCase<"heun", 2>,
+      I32EnumAttrCase<"rk4", 3>
+    ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attnflow";
+}
+
+def AttnFlow_OdeMethodAttr
+    : EnumAttr<AttnFlow_Dialect, AttnFlow_OdeMethod, "ode_method"> {
+  let summary = "ODE method: `euler`, `midpoint`, `heun` or `rk4`";
+  let description = [{
+    Explicit Runge-Kutta methods (Hairer, Norsett, Wanner, "Solving Ordinary
+    Differential Equations I", II.1): `euler` (order 1, one velocity
+    evaluation per step), `midpoint` (explicit midpoint, order 2, two),
+    `heun` (explicit trapezoid, order 2, two), `rk4` (the classical method
+    with weights 1/6, 1/3, 1/3, 1/6, order 4, four).
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+//===----------------------------------------------------------------------===//
 // RoPE scaling
 //===----------------------------------------------------------------------===//
 
