@@ -106,6 +106,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 
 from attnflow import ir, reference  # noqa: E402
+from attnflow.random_features import favor_plus_projection  # noqa: E402
 
 MANIFEST_VERSION = 1
 DEFAULT_BUNDLE = os.path.join(ROOT, "build", "gpu-bundle")
@@ -127,6 +128,8 @@ CHECK_BLOCK = 64
 ATTENTION_KEYS = ("scale", "causal", "window_left", "window_right", "q_offset",
                   "logit_softcap")
 ROPE_KEYS = ("theta", "rotary_dim", "layout", "scaling")
+# The linear-time ops a case may run instead of attention (DESIGN §3).
+LINEAR_OPS = ("linear_attention", "vq_attention")
 
 # Libraries a GPU machine is assumed to have (the CUDA driver included); any
 # other library the harness or a module needs must be in the bundle.
@@ -156,8 +159,14 @@ HF_WINDOW_4096 = 4095
 
 def make_case(name, model, *, dtype, hq, hkv, sq, skv, dim, attention,
               dv=None, batch=1, rope=None, positions=None, source=None,
-              seed=None, entry="main"):
+              seed=None, entry="main", op=None):
     """A case as a JSON-able dict (one manifest entry).
+
+    op: None for attnflow.attention, else a linear-time op (LINEAR_OPS):
+      {"kind": "linear_attention", "feature_map": F, "features": M} (M only
+      for favor_plus: the projection [M, D] is an argument) or
+      {"kind": "vq_attention", "codes": C} (a shared codebook [C, D]); their
+      attention holds "causal" only and there is no RoPE.
 
     attention: attnflow.attention attributes (ATTENTION_KEYS; absent = the
       op's default).  rope: None (no RoPE) or attnflow.rope attributes
@@ -168,6 +177,10 @@ def make_case(name, model, *, dtype, hq, hkv, sq, skv, dim, attention,
       example), or None for a module generated with attnflow.ir.
     seed: of the input generator; default derived from the name.
     """
+    if op is not None:
+        if op.get("kind") not in LINEAR_OPS or set(attention) - {"causal"} or rope:
+            raise ValueError(f"{name}: op {op} needs kind in {LINEAR_OPS}, "
+                             "attention {'causal'} at most and no RoPE")
     unknown = set(attention) - set(ATTENTION_KEYS)
     if unknown:
         raise ValueError(f"{name}: attention attributes {sorted(unknown)} are "
@@ -190,12 +203,13 @@ def make_case(name, model, *, dtype, hq, hkv, sq, skv, dim, attention,
         "positions": positions if rope is not None else None,
         "seed": (zlib.crc32(name.encode()) if seed is None else seed),
         "mlir": f"mlir/{name}.mlir", "module": f"modules/{name}.so",
+        "op": None if op is None else dict(op),
     }
     case["arguments"] = case_arguments(case)
     case["output"] = {"shape": [batch, hq, sq, case["dv"]], "type": dtype}
     case["check_blocks"] = check_blocks(case)
     case["visible_pairs"] = visible_pairs(case)
-    case["flops"] = attention_flops(case)
+    case["flops"] = attention_flops(case) if op is None else linear_flops(case)
     return case
 
 
@@ -246,6 +260,31 @@ def generated_cases():
     return cases
 
 
+def linear_cases():
+    """The linear-time ops at the sizes of examples/performer_layer.mlir and
+    transformer_vq_layer.mlir (B=1, H=8, D=128, M=256 features, C=512 codes),
+    causal, and longer (their cost is linear in S)."""
+    performer = {"kind": "linear_attention", "feature_map": "favor_plus",
+                 "features": 256}
+    vq = {"kind": "vq_attention", "codes": 512}
+    cases = []
+    for s, dtype in ((4096, "f32"), (16384, "f32"), (16384, "bf16")):
+        cases.append(make_case(
+            f"performer-causal-{s // 1024}k-{dtype}",
+            "Performer FAVOR+ linear attention, M = 256, causal", dtype=dtype,
+            hq=8, hkv=8, sq=s, skv=s, dim=128, attention={"causal": True},
+            op=performer))
+        cases.append(make_case(
+            f"transformer-vq-causal-{s // 1024}k-{dtype}",
+            "Transformer-VQ attention, C = 512, causal", dtype=dtype, hq=8,
+            hkv=8, sq=s, skv=s, dim=128, attention={"causal": True}, op=vq))
+    cases.append(make_case(
+        "linear-elu-16k-f32", "linear attention elu + 1, non-causal, GQA 8/2",
+        dtype="f32", hq=8, hkv=2, sq=16384, skv=16384, dim=128, attention={},
+        op={"kind": "linear_attention", "feature_map": "elu_plus_one"}))
+    return cases
+
+
 def small_cases():
     """Small shapes with the same features (GQA, causal, window, softcap,
     RoPE with both position forms, bf16): for testing the script itself."""
@@ -267,13 +306,24 @@ def small_cases():
                            attention={"scale": 0.125, "causal": True,
                                       "window_left": 63, "logit_softcap": 50.0},
                            rope={}, positions="separate"))
+    cases.append(make_case("small-performer", "small favor_plus causal, GQA 4/2",
+                           dtype="f32", hq=4, hkv=2, sq=100, skv=100, dim=32,
+                           attention={"causal": True},
+                           op={"kind": "linear_attention",
+                               "feature_map": "favor_plus", "features": 64}))
+    cases.append(make_case("small-vq-bf16", "small vq_attention causal, C = 64",
+                           dtype="bf16", hq=4, hkv=2, sq=100, skv=100, dim=32,
+                           attention={"causal": True},
+                           op={"kind": "vq_attention", "codes": 64}))
     return cases
 
 
 def all_cases(small=False):
     """Every case of a full (or --small) check, cheapest first within each
     group, as the manifest lists them."""
-    return small_cases() if small else example_cases() + generated_cases()
+    if small:
+        return small_cases()
+    return example_cases() + generated_cases() + linear_cases()
 
 
 def case_arguments(case):
@@ -295,6 +345,13 @@ def case_arguments(case):
                          "start": case["skv"] - case["sq"]})
             args.append({"name": "k_positions", "role": "k_positions",
                          "shape": [case["skv"]], "type": "i64", "start": 0})
+    op = case.get("op")
+    if op and op.get("features"):
+        args.append({"name": "projection", "role": "projection",
+                     "shape": [op["features"], d], "type": t})
+    if op and op.get("codes"):
+        args.append({"name": "codebook", "role": "codebook",
+                     "shape": [op["codes"], d], "type": t})
     return args
 
 
@@ -303,8 +360,31 @@ def q_offset_of(case):
     return case["attention"].get("q_offset", case["skv"] - case["sq"])
 
 
+def linear_module_text(case):
+    """The module of a linear-time op case (attnflow.ir has no builder for
+    these ops)."""
+    op = case["op"]
+    types = [ir.tensor_type(a["shape"], a["type"]) for a in case["arguments"]]
+    out = ir.tensor_type(case["output"]["shape"], case["output"]["type"])
+    attrs = []
+    if op["kind"] == "linear_attention":
+        attrs.append(f"feature_map = #attnflow.feature_map<{op['feature_map']}>")
+    if case["attention"].get("causal"):
+        attrs.append("causal = true")
+    args = ", ".join(f"%{a['name']}: {t}" for a, t in zip(case["arguments"], types))
+    operands = ", ".join(f"%{a['name']}" for a in case["arguments"])
+    return (f"// {case['name']}: {case['model']}.\n"
+            f"// Generated by benchmarks/gpu_check.py.\n"
+            f"func.func @{case['entry']}({args}) -> {out} {{\n"
+            f"  %o = attnflow.{op['kind']} {operands} {{{', '.join(attrs)}}} : "
+            f"{', '.join(types)} -> {out}\n"
+            f"  return %o : {out}\n}}\n")
+
+
 def module_text(case):
     """The case's module in AttnFlow MLIR, built with attnflow.ir."""
+    if case.get("op"):
+        return linear_module_text(case)
     f = ir.Function(case["entry"])
     vals = {a["name"]: f.argument(a["name"], a["shape"], a["type"])
             for a in case["arguments"]}
@@ -378,6 +458,25 @@ def attention_flops(case):
             * case["hq"] * case["batch"])
 
 
+def linear_flops(case):
+    """FLOPs of a linear-time op's linear form (what its kernels compute,
+    not counting the causal chunks' exact intra-chunk terms), per batch:
+    linear_attention 2 M Dv (Sq + Skv) per query head (phi(Q) S and the state
+    update), plus 2 M D per row of q and k for the favor_plus logits;
+    vq_attention 2 C (D + Dv) Sq per query head (scores, weighted code sums)
+    plus 3 C D Skv per kv head (the nearest codes)."""
+    op, b = case["op"], case["batch"]
+    d, dv, sq, skv = case["dim"], case["dv"], case["sq"], case["skv"]
+    if op["kind"] == "linear_attention":
+        m = op.get("features") or d
+        flops = 2 * m * dv * (sq + skv) * case["hq"]
+        if op.get("features"):
+            flops += 2 * m * d * (case["hq"] * sq + case["hkv"] * skv)
+        return b * flops
+    c = op["codes"]
+    return b * (2 * c * (d + dv) * sq * case["hq"] + 3 * c * d * skv * case["hkv"])
+
+
 def _merge(blocks):
     merged = []
     for r0, r1 in sorted(blocks):
@@ -428,14 +527,19 @@ def round_to_bf16(x):
 
 
 def make_inputs(case):
-    """The entry's arguments in order: q, k, v float32 N(0, 1) from
-    default_rng(seed) drawn in that order (bf16 cases: rounded to bf16, so the
-    file holds exactly what the kernel sees), positions int64 arange."""
+    """The entry's arguments in order: q, k, v (then a codebook) float32
+    N(0, 1) from default_rng(seed) drawn in that order, a FAVOR+ projection
+    from favor_plus_projection(M, D, seed) (bf16 cases: all rounded to bf16,
+    so the file holds exactly what the kernel sees), positions int64
+    arange."""
     rng = np.random.default_rng(case["seed"])
     out = []
     for a in case["arguments"]:
-        if a["role"] in ("q", "k", "v"):
-            x = rng.standard_normal(tuple(a["shape"]), dtype=np.float32)
+        if a["role"] in ("q", "k", "v", "codebook", "projection"):
+            # The FAVOR+ projection: seeded orthogonal random features.
+            x = (favor_plus_projection(*a["shape"], case["seed"]).astype(np.float32)
+                 if a["role"] == "projection"
+                 else rng.standard_normal(tuple(a["shape"]), dtype=np.float32))
             if a["type"] == "bf16":
                 x = round_to_bf16(x)
             elif a["type"] == "f16":
@@ -472,6 +576,18 @@ def reference_rows(case, inputs, blocks=None):
     (never Sq x Skv in float64)."""
     blocks = case["check_blocks"] if blocks is None else blocks
     args = _by_role(case, inputs)
+    op = case.get("op")
+    if op:
+        # The linear-time references cost O(S): all rows, then the blocks'.
+        causal = case["attention"].get("causal", False)
+        qkv = [np.asarray(args[r], dtype=np.float64) for r in ("q", "k", "v")]
+        if op["kind"] == "linear_attention":
+            full = reference.linear_attention(
+                *qkv, args.get("projection"), feature_map=op["feature_map"],
+                causal=causal)
+        else:
+            full = reference.vq_attention(*qkv, args["codebook"], causal=causal)
+        return full[:, :, rows_of(blocks)]
     q, k, v = args["q"], args["k"], args["v"]
     rope = case["rope"]
     attn = {key: val for key, val in case["attention"].items() if key != "q_offset"}
@@ -632,7 +748,7 @@ def read_manifest(path):
                 sq=c["sq"], skv=c["skv"], dim=c["dim"], dv=c["dv"],
                 batch=c["batch"], attention=c["attention"], rope=c["rope"],
                 positions=c["positions"], source=c["source"], seed=c["seed"],
-                entry=c["entry"])
+                entry=c["entry"], op=c["op"])
         except KeyError as err:
             raise ValueError(f"{path}: case {c.get('name', '?')} lacks {err}") from None
         for key, val in rebuilt.items():
@@ -1229,6 +1345,9 @@ def select_cases(cases, names):
 def mask_label(case):
     a = case["attention"]
     parts = []
+    op = case.get("op")
+    if op:
+        parts.append(op.get("feature_map") or f"VQ, C = {op['codes']}")
     if a.get("causal"):
         parts.append("causal")
     if a.get("window_left", -1) >= 0:
@@ -1363,7 +1482,9 @@ class Checker:
             r.update(status="wrong", detail=f"max error {r['err_ref']:.2e} over "
                      f"the {case['dtype']} tolerance {tol:.0e}")
 
-        if self.torch is None:
+        if case.get("op"):
+            r["torch"] = f"n/a (no torch {case['op']['kind']})"
+        elif self.torch is None:
             r["torch"] = "n/a (no torch)"
         elif self.remaining() < 20:
             r["torch"] = "skipped (time budget)"
@@ -1461,7 +1582,12 @@ def report(cases, results, info, prepared, args):
               "x (visible (query, key) pairs) (2 (D + Dv) per pair): masked "
               "pairs count zero for both, although SDPA with a mask computes "
               "them; RoPE is not counted. torch / AttnFlow: torch ms / AttnFlow "
-              "ms, above 1 AttnFlow is faster.", ""]
+              "ms, above 1 AttnFlow is faster.",
+              "- Linear-time ops (linear_attention, vq_attention; projection: "
+              "seeded FAVOR+ orthogonal features, codebook: N(0, 1)): the "
+              "reference is python/attnflow/reference.py's; FLOPs are those of "
+              "the linear form (gpu_check.py's linear_flops); no torch "
+              "baseline.", ""]
     return "\n".join(lines)
 
 

@@ -154,6 +154,32 @@ def test_sampled_reference_at_a_long_shape():
     assert np.max(np.abs(got - full[:, :, gc.rows_of(case["check_blocks"])])) < 1e-12
 
 
+@pytest.mark.parametrize("case", [c for c in gc.small_cases() if c["op"]] + [
+    gc.make_case("vq-noncausal", "vq", dtype="f32", hq=4, hkv=2, sq=30, skv=45, dim=8,
+                 attention={}, op={"kind": "vq_attention", "codes": 16}),
+    gc.make_case("elu", "elu", dtype="f32", hq=2, hkv=1, sq=20, skv=20, dim=8,
+                 attention={"causal": True},
+                 op={"kind": "linear_attention", "feature_map": "elu_plus_one"})],
+    ids=lambda c: c["name"])
+def test_linear_op_reference_rows(case):
+    """A linear-time op's rows are those of its float64 reference on the
+    case's (rounded) inputs; its arguments end with the projection or
+    codebook."""
+    inputs = gc.make_inputs(case)
+    args = {a["role"]: x for a, x in zip(case["arguments"], inputs)}
+    qkv = [args[r].astype(np.float64) for r in ("q", "k", "v")]
+    causal = case["attention"].get("causal", False)
+    if case["op"]["kind"] == "linear_attention":
+        full = reference.linear_attention(*qkv, args.get("projection"), causal=causal,
+                                          feature_map=case["op"]["feature_map"])
+    else:
+        full = reference.vq_attention(*qkv, args["codebook"], causal=causal)
+    blocks = [(0, 3), (case["sq"] - 4, case["sq"])]
+    got = gc.reference_rows(case, inputs, blocks)
+    assert np.array_equal(got, full[:, :, gc.rows_of(blocks)])
+    assert case["flops"] == gc.linear_flops(case) > 0
+
+
 def test_round_to_bf16():
     one = 1.0
     x = np.array([one, one + 2**-8, one + 3 * 2**-8, -(one + 2**-8), 0.0, -0.0,
@@ -283,7 +309,7 @@ def test_plan_repeats():
 def test_full_check_fits_the_bundle_limits():
     cases = gc.all_cases()
     names = [c["name"] for c in cases]
-    assert len(set(names)) == len(names) == 11
+    assert len(set(names)) == len(names) == 18
     assert {c["dtype"] for c in cases} == {"bf16", "f32"}
     assert max(c["sq"] for c in cases) == 16384
 
@@ -347,7 +373,7 @@ def test_run_reports_a_harness_that_cannot_start(tmp_path):
     assert rc == 1
     with open(tmp_path / "gpu-check.json") as fh:
         results = json.load(fh)["results"]
-    assert len(results) == 6 and all(r["status"] == "failed" for r in results)
+    assert len(results) == 8 and all(r["status"] == "failed" for r in results)
 
 
 def test_run_refuses_a_cpu_only_bundle_without_stand_in(tmp_path):
@@ -364,7 +390,7 @@ def test_run_with_the_cpu_stand_in(tmp_path):
                   "--build-dir", BUILD_DIR, "--out", str(out)])
     with open(out / "gpu-check.json") as fh:
         results = json.load(fh)["results"]
-    assert [r["status"] for r in results] == ["ok"] * 6, results
+    assert [r["status"] for r in results] == ["ok"] * 8, results
     assert rc == 0
     # A failing harness call is a failed case, not a crash.
     rc = gc.main(["run", "--bundle", bundle, "--cpu-stand-in", "--no-torch",

@@ -1,9 +1,10 @@
 //===- GPUPipeline.cpp - attnflow-gpu-pipeline ----------------------------===//
 //
 // The end-to-end NVIDIA pipeline (DESIGN.md §4.3, §5): attention becomes a
-// FlashAttention-2 kernel, every other op linalg -> parallel loops -> a full
-// grid of threads; bufferized into device memory; outlined, given streams,
-// and lowered by upstream's NVVM pipeline to host LLVM + one gpu.binary.
+// FlashAttention-2 kernel, linear attention linear-time scan kernels, every
+// other op linalg -> parallel loops -> a full grid of threads; bufferized
+// into device memory; outlined, given streams, and lowered by upstream's NVVM
+// pipeline to host LLVM + one gpu.binary.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,11 +73,15 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
                         "for exp, sin, cos, ...): install the toolkit, set "
                         "CUDA_HOME or pass cuda-path=");
 
-  // 1. Attention -> kernels; every other attnflow op -> linalg on tensors.
+  // 1. Attention and linear attention -> kernels; every other attnflow op ->
+  // linalg on tensors.
   ConvertAttnFlowToGPUPassOptions kernelOptions;
   kernelOptions.sharedMemoryLimit = *sharedMemory;
   kernelOptions.tensorCores = options.tensorCores;
   pm.addPass(createConvertAttnFlowToGPUPass(kernelOptions));
+  ConvertLinearAttentionToGPUPassOptions linearOptions;
+  linearOptions.sharedMemoryLimit = *sharedMemory;
+  pm.addPass(createConvertLinearAttentionToGPUPass(linearOptions));
   pm.addPass(createConvertAttnFlowToLinalgPass());
   pm.addPass(createCPUEntryABIPass());
   pm.addPass(createEntrySignaturePass());
@@ -97,6 +102,8 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   mapOptions.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(createGPUMapParallelLoopsPass(mapOptions));
   pm.addPass(createConvertParallelLoopToGpuPass());
+  // Host loops (an ode_solve's steps) reuse their per-iteration buffers.
+  pm.addNestedPass<func::FuncOp>(createGPUHoistLoopBuffersPass());
   pm.addNestedPass<func::FuncOp>(createGPUHostMemoryPass());
   pm.addPass(createCanonicalizerPass());
 

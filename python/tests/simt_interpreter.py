@@ -555,8 +555,11 @@ class Interpreter:
         elif op.name == "memref.alloc":
             if op.operands:
                 raise UnsupportedOpError(f"{op.where()}: memref.alloc with dynamic sizes")
-            shape, _ = _shaped_type(op.result_types[0], op.where())
-            env[op.results[0]] = GlobalBuffer(op.results[0], np.full(shape, np.nan),
+            shape, element_type = _shaped_type(op.result_types[0], op.where())
+            # Integer buffers (e.g. codes) hold int64, so loads can index.
+            array = (np.zeros(shape, dtype=np.int64) if element_type in _INT_TYPES
+                     else np.full(shape, np.nan))
+            env[op.results[0]] = GlobalBuffer(op.results[0], array,
                                               np.zeros(shape, dtype=np.int64))
         elif op.name == "gpu.launch":
             self._launch(op, env)
@@ -874,7 +877,9 @@ class Interpreter:
         memref = env[op.operands[0]]
         indices = [env[name] for name in op.operands[1:]]
         lanes = np.flatnonzero(mask)
-        result = np.zeros(self._threads)
+        result = np.zeros(self._threads, dtype=np.int64
+                          if isinstance(memref, GlobalBuffer)
+                          and memref.array.dtype == np.int64 else np.float64)
         if isinstance(memref, SharedView):
             words = self._shared_words(op, memref, indices, lanes, "shared load")
             self._check_shared_read(op, words, lanes)

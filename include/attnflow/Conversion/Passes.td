@@ -119,6 +119,78 @@ def ConvertAttnFlowToGPUPass : Pass<"convert-attnflow-to-gpu"> {
   ];
 }
 
+def ConvertLinearAttentionToGPUPass
+    : Pass<"convert-linear-attention-to-gpu"> {
+  let summary = "Lower attnflow.linear_attention and attnflow.vq_attention "
+                "to linear-time CUDA kernels (gpu.launch)";
+  let description = [{
+    Replaces each `attnflow.linear_attention` and `attnflow.vq_attention`
+    with static, non-empty f32, f16 or bf16 operands by kernels whose cost
+    is linear in S. linear_attention costs O(S * M * Dv) (DESIGN.md
+    §3; Katharopoulos et al. 2020, eq. 4 and 9 - 12; Choromanski et al.
+    2021, FAVOR+), on the operands' read-only buffers, writing a fresh
+    output buffer returned through `bufferization.to_tensor restrict
+    writable` (as --convert-attnflow-to-gpu does). f64 ops are left to the
+    reference decomposition.
+
+    - favor_plus: two logits kernels (q, then k), grid [ceil(S / 16), H, B]
+      of 256 threads, write l = sqrt(scale) W x - scale |x|^2 / 2 - ln(M) / 2
+      to f32 buffers [B, H, S, M].
+    - One scan kernel, grid [ceil(Dv / 32), Hq, B] of 256 threads: the block
+      of (32 value columns, query head, batch) keeps S = phi(K)^T V [M, 32]
+      and z = phi(K)^T 1 [M] of its kv head (GQA: h / (Hq / Hkv)) in shared
+      memory and walks chunks of L = 32 rows (16 when 32 do not fit) in
+      order. Causal: each chunk's output is phi(Q_c) S plus the exact
+      masked intra-chunk products, then its keys enter S and z.
+      Non-causal: all key chunks enter S and z, then every query chunk reads
+      them. Shared memory: 4 (2 L (M + 1) + 32 L + [causal] L (L + 1) +
+      33 M + 8) bytes.
+    - FAVOR+ is stabilised as in --attnflow-chunk-linear-attention: phi(k)
+      = exp(l - B) with B the largest key logit of (batch, kv head),
+      phi(q_i) = exp(l_i - A_i) with A_i the row's largest; eps is rescaled
+      by exp(-(A_i + B)), and a normaliser that underflows to 0 gives 0.
+      f16 / bf16 are computed in f32 and rounded once.
+
+    vq_attention (Lingle 2024, "Transformer-VQ", Theorem 3.4 and §3.3),
+    exactly attention(q, vector_quantize(k, codebook).xq, v):
+
+    - A codes kernel, grid [ceil(Skv / 64), Hkv, B] of 64 threads (one key
+      each, codebook tiles of 32 rows staged), writes argmin_c |k - c|^2
+      (ties: lowest c; the reference's summation order) to an i64 buffer
+      [B, Hkv, Skv].
+    - A scan kernel, grid [ceil(Dv / 32), Hq, B] of 256 threads, carries
+      per-code counts n_c and value sums V_c [C, 32] in shared memory and
+      walks query chunks of L = 32 (or 16) rows: o_i = (sum_c w_ic V_c +
+      sum_j p_ij v_j) / (sum_c w_ic n_c + sum_j p_ij) with t_ic = scale
+      q_i . c, w_ic = exp(t_ic - m_i) for n_c > 0, m_i the row max of
+      t_ic + ln n_c and of the exact scores p_ij = exp(t_i,code(j) - m_i) of
+      the chunk's own keys j <= p_i (causal, q_offset = Skv - Sq; the keys
+      before the first chunk enter the aggregates first). A row without a
+      visible key is 0. Non-causal: all keys enter the aggregates, then the
+      query chunks read them. Cost O(S (C + L) (D + Dv)). Shared memory:
+      4 (L (D + 1) + L (C + 1) + [causal] L (L + 1) + 32 L + 33 C) bytes.
+
+    Errors: M above 65536 or whose scan does not fit `shared-memory-limit`
+    with chunks of 16 rows; for vq_attention D or C above 65536, or a codes
+    kernel or scan that does not fit; Hq or B above 65535 (CUDA's grid y / z
+    limit).
+  }];
+  let options = [
+    Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
+           /*default=*/"166912",
+           "Dynamic shared memory a block may use, in bytes (sm_80: 166912, "
+           "sm_90: 232448)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 def LowerBF16MmaSyncPass : Pass<"attnflow-lower-bf16-mma-sync"> {
   let summary = "Lower bf16 nvgpu.mma.sync m16n8k16 to nvvm.mma.sync";
   let description = [{

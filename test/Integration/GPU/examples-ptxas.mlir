@@ -22,6 +22,8 @@
 // RUN: attnflow-compile %attnflow_src/examples/transformer_vq_layer.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.vq.sm_90.ptx
 // RUN: %ptxas -arch=sm_90 %t.vq.sm_90.ptx -o %t.vq.sm_90.cubin
 // RUN: FileCheck %s --input-file=%t.llama.sm_90.ptx
+// RUN: FileCheck %s --check-prefix=PERFORMER --input-file=%t.performer.sm_90.ptx
+// RUN: FileCheck %s --check-prefix=VQ --input-file=%t.vq.sm_90.ptx
 
 // Llama: RoPE of q and of k (elementwise kernels, 256 threads, libdevice
 // sin / cos with full range reduction) and the attention kernel (256
@@ -37,3 +39,29 @@
 // CHECK: bar.sync
 // CHECK: fma.rn.f32
 // CHECK: shfl.sync.bfly.b32
+
+// Performer and Transformer-VQ: the linear-time kernels only
+// (--convert-linear-attention-to-gpu), no kernel of the quadratic reference
+// decomposition. Performer: the FAVOR+ logits of q and of k, then the
+// chunked causal scan (S and z in dynamic shared memory, barriers,
+// row-max shuffles).
+// PERFORMER: .target sm_90
+// PERFORMER: .visible .entry main_kernel(
+// PERFORMER: .maxntid 256, 1, 1
+// PERFORMER: .visible .entry main_kernel_0(
+// PERFORMER: .maxntid 256, 1, 1
+// PERFORMER: .visible .entry main_kernel_1(
+// PERFORMER: .maxntid 256, 1, 1
+// PERFORMER: bar.sync
+// PERFORMER: shfl.sync.bfly.b32
+// PERFORMER: fma.rn.f32
+// PERFORMER-NOT: .entry
+// Transformer-VQ: the nearest-code kernel (64 threads), then the blockwise
+// causal scan over the per-code aggregates.
+// VQ: .visible .entry main_kernel(
+// VQ: .maxntid 64, 1, 1
+// VQ: .visible .entry main_kernel_0(
+// VQ: .maxntid 256, 1, 1
+// VQ: bar.sync
+// VQ: shfl.sync.bfly.b32
+// VQ-NOT: .entry
