@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
+#include "attnflow/Dialect/AttnFlow/IR/RegionUtils.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -588,4 +589,130 @@ LogicalResult YieldOp::verify() {
               "ode_solve or ode_step), got "
            << (parent ? parent->getName().getStringRef() : "none");
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LinearRecurrenceOp and RnnSolveOp
+//===----------------------------------------------------------------------===//
+
+/// Checks that no size of `name`'s static shape is 0 (a scan over nothing).
+static LogicalResult verifyNonEmpty(Operation *op, Value value,
+                                    StringRef name) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (llvm::is_contained(type.getShape(), 0))
+    return op->emitOpError()
+           << "expects '" << name << "' with non-zero sizes, got " << type;
+  return success();
+}
+
+LogicalResult LinearRecurrenceOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyStaticRank(op, getB(), "b", 3, "[B, T, N]")) ||
+      failed(verifyNonEmpty(op, getB(), "b")))
+    return failure();
+  auto bType = cast<RankedTensorType>(getB().getType());
+  ArrayRef<int64_t> bs = bType.getShape();
+  Type elementType = bType.getElementType();
+  int64_t aRank = getA().getType().getRank();
+  if (aRank != 3 && aRank != 4)
+    return emitOpError() << "expects 'a' of rank 3 ([B, T, N], diagonal) or 4 "
+                            "([B, T, N, N], dense), got "
+                         << getA().getType();
+  if (failed(verifyStaticRank(op, getA(), "a", aRank,
+                              aRank == 3 ? "[B, T, N]" : "[B, T, N, N]")) ||
+      failed(verifyElementType(op, getA(), "a", elementType, "b")))
+    return failure();
+  ArrayRef<int64_t> as = getA().getType().getShape();
+  const char *what[] = {"batch B of b", "length T of b", "state size N of b",
+                        "state size N of b"};
+  for (int64_t d = 0; d < aRank; ++d)
+    if (failed(
+            verifyDim(op, "a", d, as[d], bs[std::min<int64_t>(d, 2)], what[d])))
+      return failure();
+  if (Value h0 = getH0()) {
+    if (failed(verifyStaticRank(op, h0, "h0", 2, "[B, N]")) ||
+        failed(verifyElementType(op, h0, "h0", elementType, "b")))
+      return failure();
+    ArrayRef<int64_t> hs = cast<RankedTensorType>(h0.getType()).getShape();
+    if (failed(verifyDim(op, "h0", 0, hs[0], bs[0], what[0])) ||
+        failed(verifyDim(op, "h0", 1, hs[1], bs[2], what[2])))
+      return failure();
+  }
+  if (getResult().getType() != bType)
+    return emitOpError() << "expects the result type to equal b's type "
+                         << bType << " ([B, T, N]), got "
+                         << getResult().getType();
+  return success();
+}
+
+YieldOp RnnSolveOp::getCellYield() {
+  return cast<YieldOp>(getCell().front().getTerminator());
+}
+
+LogicalResult RnnSolveOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifyStaticRank(op, getH0(), "h0", 2, "[B, N]")) ||
+      failed(verifyNonEmpty(op, getH0(), "h0")) ||
+      failed(verifyStaticRank(op, getU(), "u", 3, "[B, T, M]")) ||
+      failed(verifyNonEmpty(op, getU(), "u")))
+    return failure();
+  auto h0Type = cast<RankedTensorType>(getH0().getType());
+  ArrayRef<int64_t> us = getU().getType().getShape();
+  Type elementType = h0Type.getElementType();
+  if (failed(verifyElementType(op, getU(), "u", elementType, "h0")) ||
+      failed(
+          verifyDim(op, "u", 0, us[0], h0Type.getDimSize(0), "batch B of h0")))
+    return failure();
+  auto statesType =
+      RankedTensorType::get({us[0], us[1], h0Type.getDimSize(1)}, elementType);
+  if (getStates().getType() != statesType)
+    return emitOpError() << "expects result 'states' of type " << statesType
+                         << " ([B, T, N]), got " << getStates().getType();
+  auto itersType =
+      RankedTensorType::get({}, IntegerType::get(getContext(), 64));
+  if (getIters().getType() != itersType)
+    return emitOpError() << "expects result 'iters' of type " << itersType
+                         << ", got " << getIters().getType();
+  if (getMaxIterations() < 1)
+    return emitOpError() << "expects max_iterations >= 1, got "
+                         << getMaxIterations();
+  double tolerance = getTolerance().convertToDouble();
+  if (!std::isfinite(tolerance) || tolerance < 0.0)
+    return emitOpError() << "expects a finite tolerance >= 0, got "
+                         << tolerance;
+  return success();
+}
+
+LogicalResult RnnSolveOp::verifyRegions() {
+  auto h0Type = cast<RankedTensorType>(getH0().getType());
+  Type elementType = h0Type.getElementType();
+  int64_t n = h0Type.getDimSize(1);
+  auto stateType = RankedTensorType::get({n}, elementType);
+  auto inputType =
+      RankedTensorType::get({getU().getType().getDimSize(2)}, elementType);
+  SmallVector<Type> argTypes = {stateType, inputType};
+  llvm::append_range(argTypes, getParams().getTypes());
+  SmallVector<std::string> argNames = {"h", "u_t"};
+  for (unsigned i = 0, e = getParams().size(); i < e; ++i)
+    argNames.push_back("params #" + std::to_string(i));
+
+  FailureOr<YieldOp> cellYield = verifyRegionSignature(
+      getOperation(), getCell(), "cell", argTypes, argNames);
+  if (failed(cellYield) || failed(verifyYieldsOneOf(getOperation(), *cellYield,
+                                                    "cell", stateType, "h_t")))
+    return failure();
+  if (!hasJacobian())
+    return success();
+
+  FailureOr<YieldOp> jacobianYield = verifyRegionSignature(
+      getOperation(), getJacobian(), "jacobian", argTypes, argNames);
+  if (failed(jacobianYield))
+    return failure();
+  SmallVector<Type> allowed = {RankedTensorType::get({n, n}, elementType)};
+  if (getMethod() == RnnMethod::quasi_newton)
+    allowed.push_back(stateType);
+  return verifyYieldsOneOf(getOperation(), *jacobianYield, "jacobian", allowed,
+                           getMethod() == RnnMethod::quasi_newton
+                               ? "df/dh (dense, or its diagonal)"
+                               : "df/dh");
 }
