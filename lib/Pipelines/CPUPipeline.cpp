@@ -78,6 +78,9 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
   pm.addPass(createConvertAttnFlowToLinalgPass());
+  // Region bodies (rnn_solve cells, their derived Jacobians) may use arith /
+  // math elementwise on tensors, which bufferization does not take.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCPUEntryABIPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -97,4 +97,28 @@ def ChunkLinearAttentionPass : Pass<"attnflow-chunk-linear-attention"> {
   ];
 }
 
+def TestDeriveJacobianPass : Pass<"attnflow-test-derive-jacobian", "ModuleOp"> {
+  let summary = "Derive the Jacobian of cell functions (forward mode; tests)";
+  let description = [{
+    For every `func.func @f(%h: tensor<N>, %u_t, %params...) -> tensor<N>`
+    carrying the unit attribute `attnflow.derive_jacobian`, adds
+    `@f_jacobian` with the same arguments returning (f(h, ...), dF/dh): the
+    tensor<NxN> Jacobian J[i][j] = dF_i / dh_j, or with `diagonal` its
+    diagonal tensor<N>. The derivation is the one attnflow.rnn_solve uses
+    for cells without a `jacobian` region (vector-mode forward
+    differentiation seeded with the identity, ForwardModeJacobian.h, which
+    lists the supported ops); an op it cannot differentiate is diagnosed
+    and the pass fails.
+  }];
+  let options = [
+    Option<"diagonal", "diagonal", "bool", /*default=*/"false",
+           "return only the diagonal of dF/dh (tensor<N>)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTNFLOW_DIALECT_ATTNFLOW_TRANSFORMS_PASSES_TD
