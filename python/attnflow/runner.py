@@ -178,7 +178,8 @@ def run(module, inputs, entry="main", threads=None, extra_args=(),
                     raise ValueError(f"input {i} ({array.dtype}) does not fit "
                                      f"argument type {type_text}: {err}") from None
             path = os.path.join(tmp, f"in{i}.npy")
-            np.save(path, np.ascontiguousarray(array))
+            # ascontiguousarray turns a 0-d array into shape (1,): keep ().
+            np.save(path, np.ascontiguousarray(array).reshape(array.shape))
             cmd.append(f"--input={path}")
         out_paths = [os.path.join(tmp, f"out{i}.npy") for i in range(num_results)]
         cmd += [f"--output={p}" for p in out_paths]

@@ -23,12 +23,22 @@ def ConvertAttnFlowToLinalgPass : Pass<"convert-attnflow-to-linalg"> {
     - `attnflow.online_attention` (the tile op of tiled attention): masked
       scores of one key block folded into the running max, sum and
       accumulator, -inf-safe.
+    - `attnflow.ode_solve`: an scf.for over the steps (t_n and h_n in closed
+      form on a uniform grid, an scf.index_switch of constants on an explicit
+      one) whose body inlines the velocity region once per Runge-Kutta stage
+      (euler 1, midpoint 2, heun 2, rk4 4) and combines the stages with
+      elementwise generics in f32 (f64 for f64 states), rounded to the state
+      type; the last combination updates the loop-carried x in place and is
+      fused into the last stage's velocity producer when that is an
+      elementwise generic. A trajectory is a second loop-carried tensor.
+    - `attnflow.ode_step`: the same step body, once, at the operands t, dt.
   }];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect"
   ];
 }

@@ -135,6 +135,30 @@ def GPUMapParallelLoopsPass
   ];
 }
 
+def GPUHoistLoopBuffersPass
+    : Pass<"attnflow-gpu-hoist-loop-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Hoist per-iteration host buffers out of host loops";
+  let description = [{
+    A host loop that launches kernels on buffers it allocates in every
+    iteration (the step loop of an `attnflow.ode_solve` with a network inside
+    the velocity region) would allocate device memory per iteration, which
+    attnflow-gpu-host-memory rejects (it frees host buffers at the end of the
+    function). This pass moves each such `memref.alloc` in front of the
+    outermost enclosing host loop, so all iterations reuse one buffer.
+
+    That is sound when an iteration's buffer cannot be seen by a later one:
+    the allocation has a static shape, and every use (through view-like ops)
+    is a kernel launch (`gpu.launch`, the buffer used in its body), a copy,
+    a dealloc (dropped, as the buffer now outlives the loop) or a view; not
+    a loop yield, a return, a call or a store of the buffer itself. Kernels
+    and copies run in program order on one stream, so iteration i + 1
+    overwrites the buffer only after iteration i is done with it; a fresh
+    buffer's contents are undefined, so no iteration may read them before
+    writing. Allocations that do not qualify are left in place (and
+    diagnosed by attnflow-gpu-host-memory).
+  }];
+}
+
 def GPUHostMemoryPass : Pass<"attnflow-gpu-host-memory", "::mlir::func::FuncOp"> {
   let summary = "Put the buffers of host code in device memory";
   let description = [{

@@ -982,4 +982,5 @@ void mlir::attnflow::populateAttnFlowToLinalgPatterns(
   patterns.add<RopeToLinalg, AttentionToLinalg, OnlineAttentionToLinalg,
                LinearAttentionToLinalg, VectorQuantizeToLinalg,
                VQAttentionToLinalg>(patterns.getContext());
+  populateOdeToLinalgPatterns(patterns);
 }

@@ -21,6 +21,11 @@
 // RUN: %ptxas -arch=sm_80 %t.vq.sm_80.ptx -o %t.vq.sm_80.cubin
 // RUN: attnflow-compile %attnflow_src/examples/transformer_vq_layer.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.vq.sm_90.ptx
 // RUN: %ptxas -arch=sm_90 %t.vq.sm_90.ptx -o %t.vq.sm_90.cubin
+// RUN: attnflow-compile %attnflow_src/examples/rectified_flow_sampler.mlir --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t.flow.sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t.flow.sm_80.ptx -o %t.flow.sm_80.cubin
+// RUN: attnflow-compile %attnflow_src/examples/rectified_flow_sampler.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.flow.sm_90.ptx
+// RUN: %ptxas -arch=sm_90 %t.flow.sm_90.ptx -o %t.flow.sm_90.cubin
+// RUN: FileCheck %s --check-prefix=FLOW --input-file=%t.flow.sm_90.ptx
 // RUN: FileCheck %s --input-file=%t.llama.sm_90.ptx
 // RUN: FileCheck %s --check-prefix=PERFORMER --input-file=%t.performer.sm_90.ptx
 // RUN: FileCheck %s --check-prefix=VQ --input-file=%t.vq.sm_90.ptx
@@ -65,3 +70,11 @@
 // VQ: bar.sync
 // VQ: shfl.sync.bfly.b32
 // VQ-NOT: .entry
+
+// The rectified-flow sampler: the step loops stay on the host (buffers
+// hoisted out of them); each function's MLP (matmuls, SiLU with ex2) and the
+// fused guidance + state update are kernels, one module for both functions.
+// FLOW: .target sm_90
+// FLOW: .visible .entry euler8_kernel(
+// FLOW: ex2.approx
+// FLOW: .visible .entry rk4_4_kernel

@@ -13,6 +13,11 @@ namespace mlir::attnflow {
 /// DESIGN.md §4.4). The patterns never fail on verified ops.
 void populateAttnFlowToLinalgPatterns(RewritePatternSet &patterns);
 
+/// Adds the patterns that rewrite `attnflow.ode_solve` into an scf.for over
+/// the steps and `attnflow.ode_step` into one step, each inlining the velocity
+/// region once per Runge-Kutta stage (OdeToLinalg.cpp).
+void populateOdeToLinalgPatterns(RewritePatternSet &patterns);
+
 /// The RoPE inverse frequencies inv_freq_i, i in [0, rotaryDim/2), in float64
 /// for every scaling kind whose frequencies do not depend on the positions
 /// (all but `dynamic_ntk`), following Hugging Face transformers'

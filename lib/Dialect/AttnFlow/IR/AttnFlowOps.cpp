@@ -716,3 +716,138 @@ LogicalResult RnnSolveOp::verifyRegions() {
                                ? "df/dh (dense, or its diagonal)"
                                : "df/dh");
 }
+
+//===----------------------------------------------------------------------===//
+// OdeSolveOp and OdeStepOp
+//===----------------------------------------------------------------------===//
+
+/// Checks a static state `name` and the `velocity` region of ode_solve /
+/// ode_step: ^bb0(x: stateType, t: f32, params...) yielding one stateType.
+static LogicalResult verifyVelocityRegion(Operation *op, Region &velocity,
+                                          RankedTensorType stateType,
+                                          StringRef name, ValueRange params) {
+  SmallVector<Type> argTypes = {stateType, Float32Type::get(op->getContext())};
+  llvm::append_range(argTypes, params.getTypes());
+  SmallVector<std::string> argNames = {name.str(), "t"};
+  for (size_t i = 0; i < params.size(); ++i)
+    argNames.push_back("params #" + std::to_string(i));
+  FailureOr<YieldOp> yield =
+      verifyRegionSignature(op, velocity, "velocity", argTypes, argNames);
+  if (failed(yield))
+    return failure();
+  Type yieldType = stateType;
+  return verifyYieldsOneOf(op, *yield, "velocity", yieldType,
+                           "v with " + name.str() + "'s type");
+}
+
+static LogicalResult verifyStaticState(Operation *op, Value state,
+                                       StringRef name) {
+  auto type = cast<RankedTensorType>(state.getType());
+  if (!type.hasStaticShape())
+    return op->emitOpError()
+           << "expects '" << name << "' with a static shape, got " << type;
+  return success();
+}
+
+SmallVector<double> OdeSolveOp::getEffectiveTimeGrid() {
+  if (std::optional<ArrayRef<double>> grid = getTimeGrid())
+    return SmallVector<double>(*grid);
+  double t0 = getT0() ? getT0()->convertToDouble() : 0.0;
+  double t1 = getT1() ? getT1()->convertToDouble() : 1.0;
+  int64_t steps = *getNumSteps();
+  SmallVector<double> grid;
+  for (int64_t i = 0; i < steps; ++i)
+    grid.push_back(t0 + (t1 - t0) * static_cast<double>(i) /
+                            static_cast<double>(steps));
+  grid.push_back(t1);
+  return grid;
+}
+
+LogicalResult OdeSolveOp::verify() {
+  if (failed(verifyStaticState(*this, getX0(), "x0")))
+    return failure();
+  for (auto [name, value] :
+       {std::pair<StringRef, std::optional<APFloat>>{"t0", getT0()},
+        {"t1", getT1()}})
+    if (value && !std::isfinite(value->convertToDouble()))
+      return emitOpError() << "expects " << name << " to be finite, got "
+                           << value->convertToDouble();
+  // A plain flag and value: GCC 12 misreads std::optional in diagnostics.
+  bool hasSteps = getNumSteps().has_value();
+  int64_t steps = getNumSteps().value_or(0);
+  if (hasSteps && steps < 1)
+    return emitOpError() << "expects num_steps >= 1, got " << steps;
+  if (std::optional<ArrayRef<double>> grid = getTimeGrid()) {
+    int64_t size = static_cast<int64_t>(grid->size());
+    if (size < 2)
+      return emitOpError() << "expects a time_grid of at least 2 times, got "
+                           << size;
+    for (auto [i, time] : llvm::enumerate(*grid))
+      if (!std::isfinite(time))
+        return emitOpError() << "expects finite time_grid times, got " << time
+                             << " at index " << i;
+    bool increasing = (*grid)[1] > (*grid)[0];
+    for (int64_t i = 1; i < size; ++i) {
+      double prev = (*grid)[i - 1], next = (*grid)[i];
+      if (increasing ? !(next > prev) : !(next < prev))
+        return emitOpError()
+               << "expects a strictly "
+               << (increasing ? "increasing" : "decreasing")
+               << " time_grid (as its first step), got " << prev << " then "
+               << next << " at indices " << i - 1 << " and " << i;
+    }
+    if (hasSteps && steps != size - 1)
+      return emitOpError() << "expects num_steps to equal the time_grid "
+                              "length - 1 = "
+                           << size - 1 << ", got " << steps;
+    for (auto [name, value, end] :
+         {std::tuple<StringRef, std::optional<APFloat>, double>{"t0", getT0(),
+                                                                grid->front()},
+          {"t1", getT1(), grid->back()}})
+      if (value && value->convertToDouble() != end)
+        return emitOpError() << "expects " << name
+                             << " to be absent or equal the time_grid's "
+                             << (name == "t0" ? "first" : "last") << " time "
+                             << end << ", got " << value->convertToDouble();
+  } else if (!hasSteps) {
+    return emitOpError() << "expects num_steps (>= 1) or a time_grid";
+  }
+
+  auto stateType = getX0().getType();
+  RankedTensorType expected = stateType;
+  if (getReturnTrajectory()) {
+    int64_t points =
+        getTimeGrid() ? static_cast<int64_t>(getTimeGrid()->size()) : steps + 1;
+    SmallVector<int64_t> shape = {points};
+    llvm::append_range(shape, stateType.getShape());
+    expected = RankedTensorType::get(shape, stateType.getElementType());
+  }
+  if (getResult().getType() != expected)
+    return emitOpError() << "expects the result type to be " << expected
+                         << (getReturnTrajectory()
+                                 ? " ([num_steps + 1, ...x0] with "
+                                   "return_trajectory)"
+                                 : " (x0's type)")
+                         << ", got " << getResult().getType();
+  return success();
+}
+
+LogicalResult OdeSolveOp::verifyRegions() {
+  return verifyVelocityRegion(*this, getVelocity(), getX0().getType(), "x0",
+                              getParams());
+}
+
+LogicalResult OdeStepOp::verify() {
+  if (failed(verifyStaticState(*this, getX(), "x")))
+    return failure();
+  if (getResult().getType() != getX().getType())
+    return emitOpError() << "expects the result type to equal x's type "
+                         << getX().getType() << ", got "
+                         << getResult().getType();
+  return success();
+}
+
+LogicalResult OdeStepOp::verifyRegions() {
+  return verifyVelocityRegion(*this, getVelocity(), getX().getType(), "x",
+                              getParams());
+}

@@ -14,5 +14,6 @@ include "attnflow/Dialect/AttnFlow/IR/AttentionOps.td"
 include "attnflow/Dialect/AttnFlow/IR/LinearAttentionOps.td"
 include "attnflow/Dialect/AttnFlow/IR/RegionOps.td"
 include "attnflow/Dialect/AttnFlow/IR/ScanOps.td"
+include "attnflow/Dialect/AttnFlow/IR/FlowOps.td"
 
 #endif // ATTNFLOW_DIALECT_ATTNFLOW_IR_ATTNFLOWOPS_TD
