@@ -22,7 +22,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, os.pardir, "python"))
 
-from attnflow import random_features, reference  # noqa: E402
+from attnflow import flow, random_features, reference  # noqa: E402
 
 TOLERANCE = 1e-4
 
@@ -112,12 +112,36 @@ def transformer_vq_layer(rng):
     return [q, k, v, codebook], ref
 
 
+# The sampler's sizes and guidance scale, as written in its .mlir header.
+SAMPLER_BATCH, SAMPLER_DIM, SAMPLER_HIDDEN, SAMPLER_GUIDANCE = 64, 64, 256, 3.0
+
+
+def rectified_flow_sampler(method, steps):
+    """Seeded noise x0 [B, D] and MLP weights; the reference integrates
+    flow.mlp_velocity with reference.ode_solve."""
+    def spec(rng):
+        params = flow.mlp_params(rng, SAMPLER_DIM, SAMPLER_HIDDEN, SAMPLER_BATCH)
+        x0 = rng.standard_normal((SAMPLER_BATCH, SAMPLER_DIM), dtype=np.float32)
+
+        def velocity(x, t, *p):
+            return flow.mlp_velocity(x, t, *p, guidance=SAMPLER_GUIDANCE)
+
+        def ref():
+            return reference.ode_solve(velocity, x0, method, num_steps=steps,
+                                       params=params)
+        return [x0, *params], ref
+    return spec
+
+
+# A name "file:entry" runs function @entry of file.mlir (default @main).
 EXAMPLES = {
     "llama31_8b_attention": llama31_8b_attention,
     "gemma2_attention": gemma2_attention,
     "mistral_7b_window": mistral_7b_window,
     "performer_layer": performer_layer,
     "transformer_vq_layer": transformer_vq_layer,
+    "rectified_flow_sampler:euler8": rectified_flow_sampler("euler", 8),
+    "rectified_flow_sampler:rk4_4": rectified_flow_sampler("rk4", 4),
 }
 
 
@@ -144,12 +168,15 @@ def main():
         if name not in EXAMPLES:
             sys.exit(f"run_examples: unknown example '{name}' "
                      f"(known: {', '.join(EXAMPLES)})")
-        source = os.path.join(HERE, name + ".mlir")
+        example = EXAMPLES[name]
+        file_name, _, entry = name.partition(":")
+        source = os.path.join(HERE, file_name + ".mlir")
+        name = name.replace(":", ".")
         llvm_ir = os.path.join(out_dir, name + ".ll")
         run([os.path.join(bin_dir, "attnflow-compile"), source, "--target=cpu",
              "--emit=llvm-ir", "-o", llvm_ir])
 
-        spec = EXAMPLES[name](np.random.default_rng(0))
+        spec = example(np.random.default_rng(0))
         inputs = spec[0]
         input_paths = []
         for i, array in enumerate(inputs):
@@ -158,6 +185,7 @@ def main():
             input_paths.append(path)
         output = os.path.join(out_dir, name + ".out.npy")
         log = run([os.path.join(bin_dir, "attnflow-run"), source,
+                   f"--entry={entry or 'main'}",
                    *[f"--input={p}" for p in input_paths], f"--output={output}",
                    f"--repeat={args.repeat}", "--warmup=1"])
         median = re.search(r"median\s+([0-9.]+)\s*ms", log)
