@@ -536,8 +536,10 @@ def make_inputs(case):
     out = []
     for a in case["arguments"]:
         if a["role"] in ("q", "k", "v", "codebook", "projection"):
-            # The FAVOR+ projection: seeded orthogonal random features.
-            x = (favor_plus_projection(*a["shape"], case["seed"]).astype(np.float32)
+            # The FAVOR+ projection: seeded orthogonal random features (C
+            # order: the harness reads C-contiguous .npy files only).
+            x = (np.ascontiguousarray(favor_plus_projection(*a["shape"], case["seed"]),
+                                      dtype=np.float32)
                  if a["role"] == "projection"
                  else rng.standard_normal(tuple(a["shape"]), dtype=np.float32))
             if a["type"] == "bf16":

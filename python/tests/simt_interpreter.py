@@ -103,7 +103,9 @@ Only single-block regions (no ``cf`` branches); shared memory only as f32,
 f16 or bf16 views of the dynamic allocation, tracked in 2-byte units (the
 granularity of the race check; an f32 element is tracked at its first unit,
 so views of different types must not overlap); global memory only as the function's inputs (read-only, so never
-racy) and allocations (checked through the write counts); one ``func.func`` is run,
+racy) and allocations (checked through the write counts; an integer allocation, such as
+the codes one kernel writes for the next, holds int64 so its loads can index); one
+``func.func`` is run,
 each ``gpu.launch`` in it in order; ``gpu.shuffle`` only in ``xor`` mode with
 width 32; no atomics, no async tokens, no clusters, no workgroup
 attributions; vectors only in the forms listed above (no vector

@@ -204,7 +204,8 @@ def check(case, kernel, inputs):
     assert [(launch.grid, launch.block) for launch in run.launches] == case.launches()
     got, ref = run.outputs[0], case.reference(inputs)
     err = np.abs(got - ref)
-    tol = REL_TOL[case.float_mode] * (1 + np.abs(ref)) + UNIT_ROUNDOFF[case.element_type] * np.abs(ref)
+    u = UNIT_ROUNDOFF[case.element_type]
+    tol = REL_TOL[case.float_mode] * (1 + np.abs(ref)) + u * np.abs(ref)
     worst = np.unravel_index(np.argmax(err - tol), err.shape)
     assert np.all(err <= tol), (f"{np.count_nonzero(err > tol)}/{err.size} elements out of "
                                 f"tolerance; worst at {worst}: got {got[worst]!r}, ref "

@@ -273,6 +273,51 @@ void stageValueRows(ImplicitLocOpBuilder &b, Value v, Value bIdx, Value kvHead,
       });
 }
 
+/// Stores 0 into every element of the shared [rows][cols] view `view`, with
+/// all kThreads threads.
+void zeroShared(ImplicitLocOpBuilder &b, Value view, Value tid) {
+  ArrayRef<int64_t> shape = cast<MemRefType>(view.getType()).getShape();
+  int64_t cols = shape[1];
+  Emitter{b}.forEach(tid, Emitter{b}.idx(shape[0] * cols), kThreads,
+                     [&](ImplicitLocOpBuilder &ib, Value f) {
+                       Emitter t{ib};
+                       memref::StoreOp::create(
+                           ib, t.f32(0.0), view,
+                           ValueRange{t.div(f, cols), t.rem(f, cols)});
+                     });
+}
+
+/// Walks the chunks [c0, c0 + chunk) for c0 = begin, begin + chunk, ... <
+/// end in order; each starts with a barrier: the previous chunk's readers of
+/// shared memory are done before it is restaged.
+void forEachChunk(ImplicitLocOpBuilder &b, int64_t begin, int64_t end,
+                  int64_t chunk,
+                  function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
+  Emitter e{b};
+  e.forEach(e.idx(begin), e.idx(end), chunk,
+            [&](ImplicitLocOpBuilder &ib, Value c0) {
+              gpu::BarrierOp::create(ib);
+              body(ib, c0);
+            });
+}
+
+/// Stores the f32 `value`, rounded to the element type of `out`
+/// ([B, H, S, Dv]), at out[bIdx, head, row, col] when row and col are in
+/// bounds.
+void storeOutput(ImplicitLocOpBuilder &b, Value value, Value out, Value bIdx,
+                 Value head, Value row, Value col) {
+  Emitter t{b};
+  auto type = cast<MemRefType>(out.getType());
+  if (!type.getElementType().isF32())
+    value = arith::TruncFOp::create(b, type.getElementType(), value);
+  t.ifThen(arith::AndIOp::create(b, t.lt(row, type.getDimSize(2)),
+                                 t.lt(col, type.getDimSize(3))),
+           [&](ImplicitLocOpBuilder &sb) {
+             memref::StoreOp::create(sb, value, out,
+                                     ValueRange{bIdx, head, row, col});
+           });
+}
+
 //===----------------------------------------------------------------------===//
 // attnflow.linear_attention
 //===----------------------------------------------------------------------===//
@@ -475,19 +520,8 @@ struct LinearAttentionKernels {
 
           // S = 0, z = 0 (the first chunk's barrier orders these stores
           // before their readers).
-          e.forEach(tid, e.idx(features * kSlice), kThreads,
-                    [&](ImplicitLocOpBuilder &ib, Value f) {
-                      Emitter t{ib};
-                      memref::StoreOp::create(
-                          ib, t.f32(0.0), state,
-                          ValueRange{t.div(f, kSlice), t.rem(f, kSlice)});
-                    });
-          e.forEach(tid, e.idx(features), kThreads,
-                    [&](ImplicitLocOpBuilder &ib, Value m) {
-                      memref::StoreOp::create(
-                          ib, Emitter{ib}.f32(0.0), sums,
-                          ValueRange{m, Emitter{ib}.idx(0)});
-                    });
+          zeroShared(kb, state, tid);
+          zeroShared(kb, sums, tid);
 
           // phi of rows [c0, c0 + chunk) of q (isQuery) or k into `dest`;
           // rows past the sequence are 0. For favor_plus q this stages the
@@ -620,16 +654,8 @@ struct LinearAttentionKernels {
                     ib, arith::CmpFPredicate::OGT, denominator, t.f32(0.0));
                 value = t.select(positive, value, t.f32(0.0));
               }
-              if (!elementType.isF32())
-                value = arith::TruncFOp::create(ib, elementType, value);
-              Value col = t.add(col0, cols[n]);
-              t.ifThen(arith::AndIOp::create(ib, t.lt(outRow, seqQ),
-                                             t.lt(col, headDimV)),
-                       [&](ImplicitLocOpBuilder &sb) {
-                         memref::StoreOp::create(
-                             sb, value, out,
-                             ValueRange{bIdx, head, outRow, col});
-                       });
+              storeOutput(ib, value, out, bIdx, head, outRow,
+                          t.add(col0, cols[n]));
             }
           };
 
@@ -673,73 +699,65 @@ struct LinearAttentionKernels {
                 });
           };
 
-          auto chunks =
-              [&](int64_t seq,
-                  function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
-                e.forEach(e.idx(0), e.idx(seq), chunk,
-                          [&](ImplicitLocOpBuilder &ib, Value c0) {
-                            // The previous chunk's readers of shared memory
-                            // are done.
-                            gpu::BarrierOp::create(ib);
-                            body(ib, c0);
-                          });
-              };
-
           if (!causal) {
-            chunks(seqKv, [&](ImplicitLocOpBuilder &ib, Value c0) {
-              stageFeatures(ib, c0, /*isQuery=*/false, phiK);
-              stageValues(ib, c0);
-              gpu::BarrierOp::create(ib);
-              updateState(ib);
-            });
-            chunks(seqQ, [&](ImplicitLocOpBuilder &ib, Value c0) {
-              stageFeatures(ib, c0, /*isQuery=*/true, phiQ);
-              gpu::BarrierOp::create(ib);
-              Value shift = favor ? queryShift(ib) : Value();
-              emitOutput(ib, c0, shift);
-            });
+            forEachChunk(kb, 0, seqKv, chunk,
+                         [&](ImplicitLocOpBuilder &ib, Value c0) {
+                           stageFeatures(ib, c0, /*isQuery=*/false, phiK);
+                           stageValues(ib, c0);
+                           gpu::BarrierOp::create(ib);
+                           updateState(ib);
+                         });
+            forEachChunk(kb, 0, seqQ, chunk,
+                         [&](ImplicitLocOpBuilder &ib, Value c0) {
+                           stageFeatures(ib, c0, /*isQuery=*/true, phiQ);
+                           gpu::BarrierOp::create(ib);
+                           Value shift = favor ? queryShift(ib) : Value();
+                           emitOutput(ib, c0, shift);
+                         });
             return;
           }
-          chunks(seqQ, [&](ImplicitLocOpBuilder &ib, Value c0) {
-            stageFeatures(ib, c0, /*isQuery=*/true, phiQ);
-            stageFeatures(ib, c0, /*isQuery=*/false, phiK);
-            stageValues(ib, c0);
-            gpu::BarrierOp::create(ib);
-            Value shift = favor ? queryShift(ib) : Value();
-            // phi(q_i) . phi(k_j) for j <= i, 0 above the diagonal.
-            Emitter t{ib};
-            SmallVector<Value> keys;
-            for (int64_t n = 0; n < colsA; ++n)
-              keys.push_back(t.add(lane, t.idx(rowThreads * n)));
-            SmallVector<Value> dots = t.loop(
-                t.idx(0), t.idx(features), 1,
-                SmallVector<Value>(colsA, t.f32(0.0)),
-                [&](ImplicitLocOpBuilder &lb, Value m,
-                    ValueRange a) -> SmallVector<Value> {
-                  Emitter l{lb};
-                  Value qf =
-                      memref::LoadOp::create(lb, phiQ, ValueRange{row, m});
-                  SmallVector<Value> next;
-                  for (int64_t n = 0; n < colsA; ++n)
-                    next.push_back(l.fma(qf,
+          forEachChunk(
+              kb, 0, seqQ, chunk, [&](ImplicitLocOpBuilder &ib, Value c0) {
+                stageFeatures(ib, c0, /*isQuery=*/true, phiQ);
+                stageFeatures(ib, c0, /*isQuery=*/false, phiK);
+                stageValues(ib, c0);
+                gpu::BarrierOp::create(ib);
+                Value shift = favor ? queryShift(ib) : Value();
+                // phi(q_i) . phi(k_j) for j <= i, 0 above the diagonal.
+                Emitter t{ib};
+                SmallVector<Value> keys;
+                for (int64_t n = 0; n < colsA; ++n)
+                  keys.push_back(t.add(lane, t.idx(rowThreads * n)));
+                SmallVector<Value> dots =
+                    t.loop(t.idx(0), t.idx(features), 1,
+                           SmallVector<Value>(colsA, t.f32(0.0)),
+                           [&](ImplicitLocOpBuilder &lb, Value m,
+                               ValueRange a) -> SmallVector<Value> {
+                             Emitter l{lb};
+                             Value qf = memref::LoadOp::create(
+                                 lb, phiQ, ValueRange{row, m});
+                             SmallVector<Value> next;
+                             for (int64_t n = 0; n < colsA; ++n)
+                               next.push_back(
+                                   l.fma(qf,
                                          memref::LoadOp::create(
                                              lb, phiK, ValueRange{keys[n], m}),
                                          a[n]));
-                  return next;
-                });
-            for (int64_t n = 0; n < colsA; ++n) {
-              Value visible = arith::CmpIOp::create(
-                  ib, arith::CmpIPredicate::sle, keys[n], row);
-              memref::StoreOp::create(ib,
-                                      t.select(visible, dots[n], t.f32(0.0)),
-                                      intra, ValueRange{row, keys[n]});
-            }
-            gpu::BarrierOp::create(ib);
-            emitOutput(ib, c0, shift);
-            // The state's readers are done before it is updated.
-            gpu::BarrierOp::create(ib);
-            updateState(ib);
-          });
+                             return next;
+                           });
+                for (int64_t n = 0; n < colsA; ++n) {
+                  Value visible = arith::CmpIOp::create(
+                      ib, arith::CmpIPredicate::sle, keys[n], row);
+                  memref::StoreOp::create(
+                      ib, t.select(visible, dots[n], t.f32(0.0)), intra,
+                      ValueRange{row, keys[n]});
+                }
+                gpu::BarrierOp::create(ib);
+                emitOutput(ib, c0, shift);
+                // The state's readers are done before it is updated.
+                gpu::BarrierOp::create(ib);
+                updateState(ib);
+              });
         });
   }
 
@@ -974,19 +992,8 @@ struct VQAttentionKernels {
           Value row = e.div(tid, rowThreads);
           Value lane = e.rem(tid, rowThreads);
 
-          e.forEach(tid, e.idx(codesN * kSlice), kThreads,
-                    [&](ImplicitLocOpBuilder &ib, Value f) {
-                      Emitter t{ib};
-                      memref::StoreOp::create(
-                          ib, t.f32(0.0), sums,
-                          ValueRange{t.div(f, kSlice), t.rem(f, kSlice)});
-                    });
-          e.forEach(tid, e.idx(codesN), kThreads,
-                    [&](ImplicitLocOpBuilder &ib, Value c) {
-                      memref::StoreOp::create(
-                          ib, Emitter{ib}.f32(0.0), counts,
-                          ValueRange{c, Emitter{ib}.idx(0)});
-                    });
+          zeroShared(kb, sums, tid);
+          zeroShared(kb, counts, tid);
 
           auto codeOf = [&](Emitter &t, Value key) -> Value {
             return arith::IndexCastOp::create(
@@ -1037,177 +1044,162 @@ struct VQAttentionKernels {
                   });
             });
           };
-          auto chunks =
-              [&](int64_t begin, int64_t end,
-                  function_ref<void(ImplicitLocOpBuilder &, Value)> body) {
-                e.forEach(e.idx(begin), e.idx(end), chunk,
-                          [&](ImplicitLocOpBuilder &ib, Value c0) {
-                            // The previous chunk's readers of shared memory
-                            // are done.
-                            gpu::BarrierOp::create(ib);
-                            body(ib, c0);
-                          });
-              };
           // Keys [0, end) into the aggregates.
           auto keyPass = [&](int64_t end) {
-            chunks(0, end, [&](ImplicitLocOpBuilder &ib, Value k0) {
-              stageValueRows(ib, v, bIdx, kvHead, k0, col0, chunk, vShared,
-                             tid);
-              gpu::BarrierOp::create(ib);
-              addKeys(ib, k0, end);
-            });
+            forEachChunk(kb, 0, end, chunk,
+                         [&](ImplicitLocOpBuilder &ib, Value k0) {
+                           stageValueRows(ib, v, bIdx, kvHead, k0, col0, chunk,
+                                          vShared, tid);
+                           gpu::BarrierOp::create(ib);
+                           addKeys(ib, k0, end);
+                         });
           };
 
           if (!causal)
             keyPass(seqKv);
           else if (qOffset > 0)
             keyPass(qOffset);
-          chunks(0, seqQ, [&](ImplicitLocOpBuilder &ib, Value c0) {
-            Emitter t{ib};
-            Value key0 = t.add(c0, t.idx(qOffset));
-            Value rootScale = t.f32(scale);
-            t.forEach(tid, t.idx(chunk * headDim), kThreads,
-                      [&](ImplicitLocOpBuilder &sb, Value f) {
-                        Emitter u{sb};
-                        Value r = u.div(f, headDim), d = u.rem(f, headDim);
-                        Value qRow = u.minIdx(u.add(c0, r), seqQ - 1);
-                        Value x = u.toF32(memref::LoadOp::create(
-                            sb, q, ValueRange{bIdx, head, qRow, d}));
-                        memref::StoreOp::create(
-                            sb, arith::MulFOp::create(sb, x, rootScale),
-                            qShared, ValueRange{r, d});
-                      });
-            if (causal)
-              stageValueRows(ib, v, bIdx, kvHead, key0, col0, chunk, vShared,
-                             tid);
-            gpu::BarrierOp::create(ib);
-            // t_ic of this thread's codes and its max of t_ic + ln n_c.
-            Value rowMax = t.loop(
-                lane, t.idx(codesN), rowThreads, {t.f32(-kInf)},
-                [&](ImplicitLocOpBuilder &lb, Value c,
-                    ValueRange acc) -> SmallVector<Value> {
-                  Emitter l{lb};
-                  Value s = l.loop(
-                      l.idx(0), l.idx(headDim), 1, {l.f32(0.0)},
-                      [&](ImplicitLocOpBuilder &db, Value d,
-                          ValueRange a) -> SmallVector<Value> {
-                        Emitter u{db};
-                        return {u.fma(memref::LoadOp::create(
-                                          db, qShared, ValueRange{row, d}),
-                                      codeword(u, kvHead, c, d), a[0])};
-                      })[0];
-                  memref::StoreOp::create(lb, s, weights, ValueRange{row, c});
-                  Value n = memref::LoadOp::create(lb, counts,
-                                                   ValueRange{c, l.idx(0)});
-                  return {
-                      l.fmax(acc[0], arith::AddFOp::create(
+          forEachChunk(
+              kb, 0, seqQ, chunk, [&](ImplicitLocOpBuilder &ib, Value c0) {
+                Emitter t{ib};
+                Value key0 = t.add(c0, t.idx(qOffset));
+                Value rootScale = t.f32(scale);
+                t.forEach(tid, t.idx(chunk * headDim), kThreads,
+                          [&](ImplicitLocOpBuilder &sb, Value f) {
+                            Emitter u{sb};
+                            Value r = u.div(f, headDim), d = u.rem(f, headDim);
+                            Value qRow = u.minIdx(u.add(c0, r), seqQ - 1);
+                            Value x = u.toF32(memref::LoadOp::create(
+                                sb, q, ValueRange{bIdx, head, qRow, d}));
+                            memref::StoreOp::create(
+                                sb, arith::MulFOp::create(sb, x, rootScale),
+                                qShared, ValueRange{r, d});
+                          });
+                if (causal)
+                  stageValueRows(ib, v, bIdx, kvHead, key0, col0, chunk,
+                                 vShared, tid);
+                gpu::BarrierOp::create(ib);
+                // t_ic of this thread's codes and its max of t_ic + ln n_c.
+                Value rowMax = t.loop(
+                    lane, t.idx(codesN), rowThreads, {t.f32(-kInf)},
+                    [&](ImplicitLocOpBuilder &lb, Value c,
+                        ValueRange acc) -> SmallVector<Value> {
+                      Emitter l{lb};
+                      Value s = l.loop(
+                          l.idx(0), l.idx(headDim), 1, {l.f32(0.0)},
+                          [&](ImplicitLocOpBuilder &db, Value d,
+                              ValueRange a) -> SmallVector<Value> {
+                            Emitter u{db};
+                            return {u.fma(memref::LoadOp::create(
+                                              db, qShared, ValueRange{row, d}),
+                                          codeword(u, kvHead, c, d), a[0])};
+                          })[0];
+                      memref::StoreOp::create(lb, s, weights,
+                                              ValueRange{row, c});
+                      Value n = memref::LoadOp::create(lb, counts,
+                                                       ValueRange{c, l.idx(0)});
+                      return {l.fmax(acc[0],
+                                     arith::AddFOp::create(
                                          lb, s, math::LogOp::create(lb, n)))};
-                })[0];
-            // Exact scores of the chunk's keys j <= i.
-            SmallVector<Value> exactScores;
-            if (causal) {
-              gpu::BarrierOp::create(ib);
-              for (int64_t n = 0; n < colsA; ++n) {
-                Value j = t.add(lane, t.idx(rowThreads * n));
-                Value key = t.add(key0, j);
-                Value visible = arith::AndIOp::create(
-                    ib,
-                    arith::CmpIOp::create(ib, arith::CmpIPredicate::sle, j,
-                                          row),
-                    t.inRange(key, seqKv));
-                Value s = memref::LoadOp::create(
-                    ib, weights, ValueRange{row, codeOf(t, key)});
-                s = t.select(visible, s, t.f32(-kInf));
-                exactScores.push_back(s);
-                rowMax = t.fmax(rowMax, s);
-              }
-            }
-            rowMax = t.xorReduce(rowMax, /*max=*/true, rowThreads / 2);
-            // A row without a visible key (max -inf) has only zero weights.
-            Value noKey = arith::CmpFOp::create(ib, arith::CmpFPredicate::OEQ,
-                                                rowMax, t.f32(-kInf));
-            Value shift = t.select(noKey, t.f32(0.0), rowMax);
-            if (causal) // The exact scores' reads of t_ic are done.
-              gpu::BarrierOp::create(ib);
-            Value den = t.loop(
-                lane, t.idx(codesN), rowThreads, {t.f32(0.0)},
-                [&](ImplicitLocOpBuilder &lb, Value c,
-                    ValueRange acc) -> SmallVector<Value> {
-                  Emitter l{lb};
-                  Value n = memref::LoadOp::create(lb, counts,
-                                                   ValueRange{c, l.idx(0)});
-                  Value s =
-                      memref::LoadOp::create(lb, weights, ValueRange{row, c});
-                  Value w = l.select(
-                      arith::CmpFOp::create(lb, arith::CmpFPredicate::OGT, n,
-                                            l.f32(0.0)),
-                      math::ExpOp::create(lb,
-                                          arith::SubFOp::create(lb, s, shift)),
-                      l.f32(0.0));
-                  memref::StoreOp::create(lb, w, weights, ValueRange{row, c});
-                  return {l.fma(w, n, acc[0])};
-                })[0];
-            for (int64_t n = 0; n < colsA && causal; ++n) {
-              Value p = math::ExpOp::create(
-                  ib, arith::SubFOp::create(ib, exactScores[n], shift));
-              memref::StoreOp::create(
-                  ib, p, exact,
-                  ValueRange{row, t.add(lane, t.idx(rowThreads * n))});
-              den = arith::AddFOp::create(ib, den, p);
-            }
-            den = t.xorReduce(den, /*max=*/false, rowThreads / 2);
-            gpu::BarrierOp::create(ib);
+                    })[0];
+                // Exact scores of the chunk's keys j <= i.
+                SmallVector<Value> exactScores;
+                if (causal) {
+                  gpu::BarrierOp::create(ib);
+                  for (int64_t n = 0; n < colsA; ++n) {
+                    Value j = t.add(lane, t.idx(rowThreads * n));
+                    Value key = t.add(key0, j);
+                    Value visible = arith::AndIOp::create(
+                        ib,
+                        arith::CmpIOp::create(ib, arith::CmpIPredicate::sle, j,
+                                              row),
+                        t.inRange(key, seqKv));
+                    Value s = memref::LoadOp::create(
+                        ib, weights, ValueRange{row, codeOf(t, key)});
+                    s = t.select(visible, s, t.f32(-kInf));
+                    exactScores.push_back(s);
+                    rowMax = t.fmax(rowMax, s);
+                  }
+                }
+                rowMax = t.xorReduce(rowMax, /*max=*/true, rowThreads / 2);
+                // A row without a visible key (max -inf) has only zero weights.
+                Value noKey = arith::CmpFOp::create(
+                    ib, arith::CmpFPredicate::OEQ, rowMax, t.f32(-kInf));
+                Value shift = t.select(noKey, t.f32(0.0), rowMax);
+                if (causal) // The exact scores' reads of t_ic are done.
+                  gpu::BarrierOp::create(ib);
+                Value den = t.loop(
+                    lane, t.idx(codesN), rowThreads, {t.f32(0.0)},
+                    [&](ImplicitLocOpBuilder &lb, Value c,
+                        ValueRange acc) -> SmallVector<Value> {
+                      Emitter l{lb};
+                      Value n = memref::LoadOp::create(lb, counts,
+                                                       ValueRange{c, l.idx(0)});
+                      Value s = memref::LoadOp::create(lb, weights,
+                                                       ValueRange{row, c});
+                      Value w = l.select(
+                          arith::CmpFOp::create(lb, arith::CmpFPredicate::OGT,
+                                                n, l.f32(0.0)),
+                          math::ExpOp::create(
+                              lb, arith::SubFOp::create(lb, s, shift)),
+                          l.f32(0.0));
+                      memref::StoreOp::create(lb, w, weights,
+                                              ValueRange{row, c});
+                      return {l.fma(w, n, acc[0])};
+                    })[0];
+                for (int64_t n = 0; n < colsA && causal; ++n) {
+                  Value p = math::ExpOp::create(
+                      ib, arith::SubFOp::create(ib, exactScores[n], shift));
+                  memref::StoreOp::create(
+                      ib, p, exact,
+                      ValueRange{row, t.add(lane, t.idx(rowThreads * n))});
+                  den = arith::AddFOp::create(ib, den, p);
+                }
+                den = t.xorReduce(den, /*max=*/false, rowThreads / 2);
+                gpu::BarrierOp::create(ib);
 
-            SmallVector<Value> cols;
-            for (int64_t n = 0; n < colsV; ++n)
-              cols.push_back(t.add(lane, t.idx(rowThreads * n)));
-            auto weighted = [&](Value w, Value values, Value limit,
-                                SmallVector<Value> init) {
-              return t.loop(
-                  t.idx(0), limit, 1, init,
-                  [&](ImplicitLocOpBuilder &lb, Value c,
-                      ValueRange acc) -> SmallVector<Value> {
-                    Emitter l{lb};
-                    Value wc =
-                        memref::LoadOp::create(lb, w, ValueRange{row, c});
-                    SmallVector<Value> next;
-                    for (int64_t n = 0; n < colsV; ++n)
-                      next.push_back(
-                          l.fma(wc,
-                                memref::LoadOp::create(lb, values,
-                                                       ValueRange{c, cols[n]}),
-                                acc[n]));
-                    return next;
-                  });
-            };
-            SmallVector<Value> num =
-                weighted(weights, sums, t.idx(codesN),
-                         SmallVector<Value>(colsV, t.f32(0.0)));
-            if (causal)
-              num = weighted(exact, vShared, t.idx(chunk), num);
-            Value outRow = t.add(c0, row);
-            Value positive = arith::CmpFOp::create(
-                ib, arith::CmpFPredicate::OGT, den, t.f32(0.0));
-            for (int64_t n = 0; n < colsV; ++n) {
-              Value value = t.select(
-                  positive, arith::DivFOp::create(ib, num[n], den), t.f32(0.0));
-              if (!elementType.isF32())
-                value = arith::TruncFOp::create(ib, elementType, value);
-              Value col = t.add(col0, cols[n]);
-              t.ifThen(arith::AndIOp::create(ib, t.lt(outRow, seqQ),
-                                             t.lt(col, headDimV)),
-                       [&](ImplicitLocOpBuilder &sb) {
-                         memref::StoreOp::create(
-                             sb, value, out,
-                             ValueRange{bIdx, head, outRow, col});
-                       });
-            }
-            if (causal) {
-              // The aggregates' readers are done before they change.
-              gpu::BarrierOp::create(ib);
-              addKeys(ib, key0, seqKv);
-            }
-          });
+                SmallVector<Value> cols;
+                for (int64_t n = 0; n < colsV; ++n)
+                  cols.push_back(t.add(lane, t.idx(rowThreads * n)));
+                auto weighted = [&](Value w, Value values, Value limit,
+                                    SmallVector<Value> init) {
+                  return t.loop(t.idx(0), limit, 1, init,
+                                [&](ImplicitLocOpBuilder &lb, Value c,
+                                    ValueRange acc) -> SmallVector<Value> {
+                                  Emitter l{lb};
+                                  Value wc = memref::LoadOp::create(
+                                      lb, w, ValueRange{row, c});
+                                  SmallVector<Value> next;
+                                  for (int64_t n = 0; n < colsV; ++n)
+                                    next.push_back(l.fma(
+                                        wc,
+                                        memref::LoadOp::create(
+                                            lb, values, ValueRange{c, cols[n]}),
+                                        acc[n]));
+                                  return next;
+                                });
+                };
+                SmallVector<Value> num =
+                    weighted(weights, sums, t.idx(codesN),
+                             SmallVector<Value>(colsV, t.f32(0.0)));
+                if (causal)
+                  num = weighted(exact, vShared, t.idx(chunk), num);
+                Value outRow = t.add(c0, row);
+                Value positive = arith::CmpFOp::create(
+                    ib, arith::CmpFPredicate::OGT, den, t.f32(0.0));
+                for (int64_t n = 0; n < colsV; ++n) {
+                  Value value =
+                      t.select(positive, arith::DivFOp::create(ib, num[n], den),
+                               t.f32(0.0));
+                  storeOutput(ib, value, out, bIdx, head, outRow,
+                              t.add(col0, cols[n]));
+                }
+                if (causal) {
+                  // The aggregates' readers are done before they change.
+                  gpu::BarrierOp::create(ib);
+                  addKeys(ib, key0, seqKv);
+                }
+              });
         });
   }
 
