@@ -97,6 +97,38 @@ def ChunkLinearAttentionPass : Pass<"attnflow-chunk-linear-attention"> {
   ];
 }
 
+def LowerRnnSolvePass : Pass<"attnflow-lower-rnn-solve"> {
+  let summary = "DEER Newton / quasi-Newton lowering of rnn_solve";
+  let description = [{
+    Rewrites every `attnflow.rnn_solve` with method `newton` or
+    `quasi_newton` (DESIGN.md §3; Lim et al. 2024, eq. 5-7; Gonzalez et al.
+    2024) into an `scf.while` over Newton updates carrying the iterate
+    h^(k) [B, T, N] (h^(0)_t = h0 for all t), the update count and the last
+    change. An update
+    1. shifts the iterate to h_{t-1} (h_{-1} = h0),
+    2. evaluates the cell and A_t = df/dh at every (b, t) in an scf.forall
+       over B x T (the cell cloned into its body; the Jacobian from the
+       `jacobian` region, else derived by forward-mode differentiation,
+       ForwardModeJacobian.h; quasi_newton keeps the diagonal),
+    3. forms b_t = f_t - A_t h_{t-1} and solves h_t = A_t h_{t-1} + b_t with
+       `attnflow.linear_recurrence` from h0 (dense for newton, diagonal for
+       quasi_newton),
+    4. measures max |h^(k+1) - h^(k)| (in f32 for f16 / bf16).
+    The loop runs while fewer than `max_iterations` updates were made and
+    the last change exceeds `tolerance` (a NaN change stops it); iters is
+    the number of updates. A cell the derivation cannot differentiate is
+    diagnosed at the offending op. `sequential` solves are left to the
+    reference decomposition.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def TestDeriveJacobianPass : Pass<"attnflow-test-derive-jacobian", "ModuleOp"> {
   let summary = "Derive the Jacobian of cell functions (forward mode; tests)";
   let description = [{

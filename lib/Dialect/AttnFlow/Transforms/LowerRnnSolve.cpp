@@ -1,0 +1,281 @@
+//===- LowerRnnSolve.cpp - DEER Newton solves of nonlinear RNNs -----------===//
+//
+// Rewrites attnflow.rnn_solve with method newton / quasi_newton into the
+// DEER iteration (Lim et al. 2024, eq. 5-7; quasi-DEER: Gonzalez et al.
+// 2024): an scf.while whose body evaluates the cell and its Jacobian at every
+// (b, t) in an scf.forall, solves the linearized recurrence with
+// attnflow.linear_recurrence and measures the change. Passes.td describes the
+// form.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
+#include "attnflow/Dialect/AttnFlow/IR/LinalgBuilders.h"
+#include "attnflow/Dialect/AttnFlow/IR/RegionUtils.h"
+#include "attnflow/Dialect/AttnFlow/Transforms/ForwardModeJacobian.h"
+#include "attnflow/Dialect/AttnFlow/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <limits>
+
+namespace mlir::attnflow {
+#define GEN_PASS_DEF_LOWERRNNSOLVEPASS
+#include "attnflow/Dialect/AttnFlow/Transforms/Passes.h.inc"
+} // namespace mlir::attnflow
+
+using namespace mlir;
+using namespace mlir::attnflow;
+
+namespace {
+constexpr utils::IteratorType kPar = utils::IteratorType::parallel;
+constexpr utils::IteratorType kRed = utils::IteratorType::reduction;
+
+SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> values) {
+  SmallVector<OpFoldResult> result;
+  for (int64_t value : values)
+    result.push_back(b.getIndexAttr(value));
+  return result;
+}
+
+/// The [1, 1, rest...] slice of `source` at (b, t, 0, ...), rank-reduced to
+/// `rest`.
+Value stepSlice(ImplicitLocOpBuilder &b, Value source, Value bi, Value ti,
+                ArrayRef<int64_t> rest) {
+  auto type = cast<RankedTensorType>(source.getType());
+  SmallVector<OpFoldResult> offsets{bi, ti};
+  SmallVector<int64_t> sizes{1, 1};
+  for (int64_t size : rest) {
+    offsets.push_back(b.getIndexAttr(0));
+    sizes.push_back(size);
+  }
+  return tensor::ExtractSliceOp::create(
+      b, RankedTensorType::get(rest, type.getElementType()), source, offsets,
+      indexAttrs(b, sizes),
+      indexAttrs(b, SmallVector<int64_t>(sizes.size(), 1)));
+}
+
+/// Writes `value` (shape `rest`) into the [1, 1, rest...] slice at (b, t)
+/// of the forall's shared output `dest`.
+void insertStep(ImplicitLocOpBuilder &b, Value value, Value dest, Value bi,
+                Value ti) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<OpFoldResult> offsets{bi, ti};
+  SmallVector<int64_t> sizes{1, 1};
+  for (int64_t size : type.getShape()) {
+    offsets.push_back(b.getIndexAttr(0));
+    sizes.push_back(size);
+  }
+  tensor::ParallelInsertSliceOp::create(
+      b, value, dest, offsets, indexAttrs(b, sizes),
+      indexAttrs(b, SmallVector<int64_t>(sizes.size(), 1)));
+}
+
+class DeerLowering {
+public:
+  DeerLowering(RnnSolveOp op)
+      : op(op), quasi(op.getMethod() == RnnMethod::quasi_newton) {
+    auto statesType = cast<RankedTensorType>(op.getStates().getType());
+    batch = statesType.getDimSize(0);
+    steps = statesType.getDimSize(1);
+    n = statesType.getDimSize(2);
+    m = cast<RankedTensorType>(op.getU().getType()).getDimSize(2);
+    element = statesType.getElementType();
+  }
+
+  LogicalResult lower() {
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    Type i64 = b.getI64Type();
+    Type f64 = b.getF64Type();
+    // h^(0)_t = h0 for every t.
+    Value initial =
+        linalg::BroadcastOp::create(b, op.getH0(), empty(b, {batch, steps, n}),
+                                    ArrayRef<int64_t>{1})
+            ->getResult(0);
+    Value zero = arith::ConstantOp::create(b, b.getI64IntegerAttr(0));
+    Value infinity =
+        createFloatConstant(b, f64, std::numeric_limits<double>::infinity());
+    bool ok = true;
+    auto loop = scf::WhileOp::create(
+        b, TypeRange{initial.getType(), i64, f64},
+        ValueRange{initial, zero, infinity},
+        [&](OpBuilder &nested, Location loc, ValueRange args) {
+          // Continue while updates remain and the last change exceeded the
+          // tolerance (a NaN change stops too).
+          ImplicitLocOpBuilder nb(loc, nested);
+          Value more = arith::CmpIOp::create(
+              nb, arith::CmpIPredicate::slt, args[1],
+              arith::ConstantOp::create(
+                  nb, nb.getI64IntegerAttr(op.getMaxIterations())));
+          Value above = arith::CmpFOp::create(
+              nb, arith::CmpFPredicate::OGT, args[2],
+              createFloatConstant(nb, f64,
+                                  op.getTolerance().convertToDouble()));
+          scf::ConditionOp::create(nb, arith::AndIOp::create(nb, more, above),
+                                   args);
+        },
+        [&](OpBuilder &nested, Location loc, ValueRange args) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          FailureOr<std::pair<Value, Value>> next = update(nb, args[0]);
+          if (failed(next)) {
+            ok = false;
+            scf::YieldOp::create(nb, args);
+            return;
+          }
+          Value one = arith::ConstantOp::create(nb, nb.getI64IntegerAttr(1));
+          scf::YieldOp::create(
+              nb,
+              ValueRange{next->first, arith::AddIOp::create(nb, args[1], one),
+                         next->second});
+        });
+    if (!ok) {
+      loop->erase();
+      return failure();
+    }
+    Value iters = tensor::FromElementsOp::create(b, op.getIters().getType(),
+                                                 ValueRange{loop.getResult(1)});
+    op.replaceAllUsesWith(ValueRange{loop.getResult(0), iters});
+    op.erase();
+    return success();
+  }
+
+private:
+  Value empty(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape) {
+    return createEmptyTensor(b, shape, element);
+  }
+
+  /// One Newton update of the iterate `states`: returns the next iterate and
+  /// max |next - states| as f64.
+  FailureOr<std::pair<Value, Value>> update(ImplicitLocOpBuilder &b,
+                                            Value states) {
+    // h_{t-1} of the iterate at every t (h_{-1} = h0).
+    Value prev = tensor::InsertSliceOp::create(
+        b, op.getH0(), empty(b, {batch, steps, n}), indexAttrs(b, {0, 0, 0}),
+        indexAttrs(b, {batch, 1, n}), indexAttrs(b, {1, 1, 1}));
+    if (steps > 1) {
+      Value head = tensor::ExtractSliceOp::create(
+          b, states, indexAttrs(b, {0, 0, 0}),
+          indexAttrs(b, {batch, steps - 1, n}), indexAttrs(b, {1, 1, 1}));
+      prev = tensor::InsertSliceOp::create(
+          b, head, prev, indexAttrs(b, {0, 1, 0}),
+          indexAttrs(b, {batch, steps - 1, n}), indexAttrs(b, {1, 1, 1}));
+    }
+    FailureOr<std::pair<Value, Value>> cell = evaluateCells(b, prev);
+    if (failed(cell))
+      return failure();
+    auto [f, a] = *cell;
+    Value bias = linearizedBias(b, f, a, prev);
+    Value next = LinearRecurrenceOp::create(b, states.getType(), a, bias,
+                                            op.getH0(), /*reverse=*/false);
+    return std::make_pair(next, maxChange(b, next, states));
+  }
+
+  /// f(h_{t-1}, u_t) and A_t = df/dh (its diagonal for quasi-Newton) at
+  /// every (b, t), in an scf.forall over B x T.
+  FailureOr<std::pair<Value, Value>> evaluateCells(ImplicitLocOpBuilder &b,
+                                                   Value prev) {
+    SmallVector<int64_t> jacobianShape{n};
+    if (!quasi)
+      jacobianShape.push_back(n);
+    SmallVector<int64_t> aShape{batch, steps};
+    aShape.append(jacobianShape);
+    auto forall = scf::ForallOp::create(
+        b, indexAttrs(b, {batch, steps}),
+        ValueRange{empty(b, {batch, steps, n}), empty(b, aShape)},
+        std::nullopt);
+    ImplicitLocOpBuilder body(op.getLoc(), forall.getTerminator());
+    Value bi = forall.getInductionVars()[0];
+    Value ti = forall.getInductionVars()[1];
+    SmallVector<Value> args{stepSlice(body, prev, bi, ti, {n}),
+                            stepSlice(body, op.getU(), bi, ti, {m})};
+    llvm::append_range(args, op.getParams());
+    JacobianForm form = quasi ? JacobianForm::Diagonal : JacobianForm::Dense;
+    Value f, jacobian;
+    if (op.hasJacobian()) {
+      f = inlineRegionBody(body, op.getCell(), args).front();
+      jacobian = inlineRegionBody(body, op.getJacobian(), args).front();
+      if (quasi && cast<RankedTensorType>(jacobian.getType()).getRank() == 2)
+        jacobian = emitDiagonal(body, body.getLoc(), jacobian);
+    } else {
+      FailureOr<CellAndJacobian> derived = emitCellAndJacobian(
+          body, body.getLoc(), op.getCell().front(), args, form);
+      if (failed(derived)) {
+        forall->erase();
+        return failure();
+      }
+      f = derived->state;
+      jacobian = derived->jacobian;
+    }
+    body.setInsertionPointToEnd(forall.getTerminator().getBody());
+    ValueRange shared = forall.getRegionIterArgs();
+    insertStep(body, f, shared[0], bi, ti);
+    insertStep(body, jacobian, shared[1], bi, ti);
+    return std::make_pair(forall.getResult(0), forall.getResult(1));
+  }
+
+  /// b_t = f_t - A_t h_{t-1}.
+  Value linearizedBias(ImplicitLocOpBuilder &b, Value f, Value a, Value prev) {
+    MLIRContext *ctx = b.getContext();
+    auto body = [](ImplicitLocOpBuilder &nb, ValueRange args) {
+      Value ah = arith::MulFOp::create(nb, args[0], args[1]);
+      Value bias = arith::SubFOp::create(nb, args[2], ah);
+      linalg::YieldOp::create(nb, bias);
+    };
+    if (quasi)
+      return createGeneric(
+          b, f, {a, prev},
+          {getDimsMap(ctx, 3, {0, 1, 2}), getDimsMap(ctx, 3, {0, 1, 2})},
+          getDimsMap(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar}, body);
+    return createGeneric(
+        b, f, {a, prev},
+        {getDimsMap(ctx, 4, {0, 1, 2, 3}), getDimsMap(ctx, 4, {0, 1, 3})},
+        getDimsMap(ctx, 4, {0, 1, 2}), {kPar, kPar, kPar, kRed}, body);
+  }
+
+  /// max |x - y| over all elements, as f64 (computed in f32 for f16 / bf16).
+  Value maxChange(ImplicitLocOpBuilder &b, Value x, Value y) {
+    MLIRContext *ctx = b.getContext();
+    Type compute =
+        element.getIntOrFloatBitWidth() < 32 ? b.getF32Type() : element;
+    Value init = createFilledTensor(b, {}, compute,
+                                    createFloatConstant(b, compute, 0.0));
+    AffineMap all = getDimsMap(ctx, 3, {0, 1, 2});
+    Value max = createGeneric(
+        b, init, {x, y}, {all, all}, getDimsMap(ctx, 3, {}), {kRed, kRed, kRed},
+        [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value diff =
+              arith::SubFOp::create(nb, castFloat(nb, args[0], compute),
+                                    castFloat(nb, args[1], compute));
+          Value max = arith::MaximumFOp::create(nb, args[2],
+                                                math::AbsFOp::create(nb, diff));
+          linalg::YieldOp::create(nb, max);
+        });
+    Value scalar = tensor::ExtractOp::create(b, max, ValueRange{});
+    return castFloat(b, scalar, b.getF64Type());
+  }
+
+  RnnSolveOp op;
+  bool quasi;
+  int64_t batch, steps, n, m;
+  Type element;
+};
+
+struct LowerRnnSolvePass
+    : public mlir::attnflow::impl::LowerRnnSolvePassBase<LowerRnnSolvePass> {
+  void runOnOperation() override {
+    SmallVector<RnnSolveOp> solves;
+    getOperation()->walk([&](RnnSolveOp op) {
+      if (op.getMethod() != RnnMethod::sequential)
+        solves.push_back(op);
+    });
+    for (RnnSolveOp op : solves)
+      if (failed(DeerLowering(op).lower()))
+        return signalPassFailure();
+  }
+};
+} // namespace
