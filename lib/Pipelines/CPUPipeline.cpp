@@ -68,6 +68,11 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   chunkOptions.chunkSize = options.linearChunk;
   chunkOptions.vqBlock = options.vqBlock;
   pm.addPass(createChunkLinearAttentionPass(chunkOptions));
+  // linear_recurrence as a chunked parallel scan (chunks in an scf.forall).
+  ChunkLinearRecurrencePassOptions recurrenceOptions;
+  recurrenceOptions.vectorWidth =
+      options.vectorWidth != 0 ? options.vectorWidth : hostF32Lanes();
+  pm.addPass(createChunkLinearRecurrencePass(recurrenceOptions));
   pm.addPass(createCanonicalizerPass());
   // Blocks of one head become register-tiled vector kernels; LICM hoists each
   // tile's Q^T out of its key loop. The rest takes the generic decomposition.

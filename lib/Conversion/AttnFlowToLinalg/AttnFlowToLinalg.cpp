@@ -983,4 +983,5 @@ void mlir::attnflow::populateAttnFlowToLinalgPatterns(
                LinearAttentionToLinalg, VectorQuantizeToLinalg,
                VQAttentionToLinalg>(patterns.getContext());
   populateOdeToLinalgPatterns(patterns);
+  populateScanToLinalgPatterns(patterns);
 }

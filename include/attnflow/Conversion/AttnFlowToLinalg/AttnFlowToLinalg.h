@@ -18,6 +18,11 @@ void populateAttnFlowToLinalgPatterns(RewritePatternSet &patterns);
 /// region once per Runge-Kutta stage (OdeToLinalg.cpp).
 void populateOdeToLinalgPatterns(RewritePatternSet &patterns);
 
+/// Adds the sequential reference lowerings of the scans (ScanToLinalg.cpp):
+/// `attnflow.linear_recurrence` as an scf.for over t, and `attnflow.rnn_solve`
+/// with method = sequential as loops over the batch and t inlining the cell.
+void populateScanToLinalgPatterns(RewritePatternSet &patterns);
+
 /// The RoPE inverse frequencies inv_freq_i, i in [0, rotaryDim/2), in float64
 /// for every scaling kind whose frequencies do not depend on the positions
 /// (all but `dynamic_ntk`), following Hugging Face transformers'

@@ -153,4 +153,41 @@ def TestDeriveJacobianPass : Pass<"attnflow-test-derive-jacobian", "ModuleOp"> {
   ];
 }
 
+def ChunkLinearRecurrencePass : Pass<"attnflow-chunk-linear-recurrence"> {
+  let summary = "Chunked parallel scan of linear_recurrence (CPU)";
+  let description = [{
+    Rewrites `attnflow.linear_recurrence` into a reduce-then-scan over chunks
+    of `chunk-size` steps (Blelloch 1990, §1.4; the combine of step pairs is
+    (a_j a_i, a_j b_i + b_j)):
+    1. every chunk but the last, in an scf.forall over (batch, chunk),
+       reduces its steps to one pair (A_c, b_c): the product of its a's and
+       its state from a zero start;
+    2. the carries into the chunks are the linear_recurrence of those pairs
+       from h0 (one step per chunk, so T / chunk-size steps; chunked again
+       when that is still long);
+    3. every chunk, in an scf.forall over (batch, chunk), reruns its steps
+       from its carry and writes the states.
+    Steps are vector FMAs over N (blocks of 4 x `vector-width` lanes, a
+    static tail); a dense a (N <= 16) is one vector.contract per step (and
+    a matrix product per step in 1.). States are carried in f32 for f16 /
+    bf16 (f64 for f64) and rounded when written. A sequence no longer than
+    one chunk is one scan per batch element. Dense recurrences with N > 16
+    are left to the reference decomposition.
+  }];
+  let options = [
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"1024",
+           "steps per chunk (>= 1)">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector register (>= 1; the CPU pipeline passes "
+           "the host's)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 #endif // ATTNFLOW_DIALECT_ATTNFLOW_TRANSFORMS_PASSES_TD
