@@ -158,14 +158,24 @@ def write_plot(results, lengths, path):
 
 
 def write_results(text, path):
-    """Replaces (or appends) the "## Linear-time attention" section."""
+    """Replaces the "## Linear-time attention" section where it is (or
+    appends it), leaving the other sections as they are."""
     old = open(path).read() if os.path.exists(path) else ""
     start = old.find("## Linear-time attention")
-    if start >= 0:
+    if start < 0:
+        new = old.rstrip("\n") + "\n\n" + text + "\n"
+    else:
         end = old.find("\n## ", start + 1)
-        old = old[:start] + (old[end + 1:] if end >= 0 else "")
+        rest = old[end + 1:] if end >= 0 else ""
+        new = old[:start] + text + ("\n" + rest if rest else "")
     with open(path, "w") as f:
-        f.write(old.rstrip("\n") + "\n\n" + text + "\n")
+        f.write(new)
+
+
+def load_average():
+    """The 1-minute load average (other jobs on a shared machine distort
+    timings: recorded with them)."""
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def main():
@@ -184,6 +194,7 @@ def main():
     if not os.access(run_tool, os.X_OK):
         sys.exit(f"linear_time: {run_tool} not found: build AttnFlow first")
 
+    load_before = load_average()
     results = {}
     for s in args.lengths:
         results[s] = {}
@@ -199,12 +210,14 @@ def main():
     text = table(results, args.lengths)
     target_lines, ok = targets(results, args.lengths)
     print("\n" + text + "\n\n" + "\n".join(target_lines))
+    load = f"load average {load_before} at the start, {load_average()} at the end"
+    print(load)
     if args.write:
         machine = cpu_model()
         section = ("## Linear-time attention\n\n"
                    "`benchmarks/linear_time.py --write` (causal, B=1, H=8, D=Dv=128, "
                    "f32, attnflow-run median over 3 runs, 1 run for softmax at S >= "
-                   f"16384; machine: {machine}, {os.cpu_count()} cores).\n\n"
+                   f"16384; machine: {machine}, {os.cpu_count()} cores; {load}).\n\n"
                    + text + "\n\n" + "\n".join(target_lines)
                    + "\n\n![time against S](linear_time.png)\n")
         write_results(section, os.path.join(HERE, "RESULTS.md"))

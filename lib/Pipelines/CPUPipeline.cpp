@@ -64,21 +64,22 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   pm.addPass(createTileAttentionPass(tileOptions));
   // linear_attention / vq_attention in linear time (chunked for causal),
   // heads in an scf.forall; not in the GPU pipeline (Passes.td says why).
+  int64_t vectorWidth =
+      options.vectorWidth != 0 ? options.vectorWidth : hostF32Lanes();
   ChunkLinearAttentionPassOptions chunkOptions;
   chunkOptions.chunkSize = options.linearChunk;
   chunkOptions.vqBlock = options.vqBlock;
+  chunkOptions.vectorWidth = vectorWidth;
   pm.addPass(createChunkLinearAttentionPass(chunkOptions));
   // linear_recurrence as a chunked parallel scan (chunks in an scf.forall).
   ChunkLinearRecurrencePassOptions recurrenceOptions;
-  recurrenceOptions.vectorWidth =
-      options.vectorWidth != 0 ? options.vectorWidth : hostF32Lanes();
+  recurrenceOptions.vectorWidth = vectorWidth;
   pm.addPass(createChunkLinearRecurrencePass(recurrenceOptions));
   pm.addPass(createCanonicalizerPass());
   // Blocks of one head become register-tiled vector kernels; LICM hoists each
   // tile's Q^T out of its key loop. The rest takes the generic decomposition.
   ConvertAttnFlowToVectorPassOptions vectorOptions;
-  vectorOptions.vectorWidth =
-      options.vectorWidth != 0 ? options.vectorWidth : hostF32Lanes();
+  vectorOptions.vectorWidth = vectorWidth;
   pm.addPass(createConvertAttnFlowToVectorPass(vectorOptions));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLoopInvariantCodeMotionPass());

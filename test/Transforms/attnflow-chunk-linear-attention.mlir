@@ -3,6 +3,7 @@
 // No [S, S] (or [Sq, Skv]) tensor anywhere: chunks are [G, L, L] at most.
 // RUN: attnflow-opt %s --split-input-file --attnflow-chunk-linear-attention="chunk-size=32 vq-block=16" | FileCheck %s --check-prefix=NOSQ
 // RUN: not attnflow-opt %s --split-input-file --attnflow-chunk-linear-attention="chunk-size=0" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not attnflow-opt %s --split-input-file --attnflow-chunk-linear-attention="vector-width=0" 2>&1 | FileCheck %s --check-prefix=BADW
 // The CPU pipeline runs the pass (no linear_attention survives to the
 // reference decomposition's [S, S] kernel).
 // RUN: attnflow-opt %s --split-input-file --attnflow-cpu-pipeline | FileCheck %s --check-prefix=CPU
@@ -11,17 +12,20 @@
 // NOSQ-NOT: <100x100x
 // NOSQ-NOT: x37x45x
 // NOSQ-NOT: x40x57x
-// BAD: error: attnflow-chunk-linear-attention expects chunk-size >= 1 and vq-block >= 1, got 0 and 64
+// BAD: error: attnflow-chunk-linear-attention expects chunk-size >= 1, vq-block >= 1 and vector-width >= 1, got 0, 64 and 8
+// BADW: error: attnflow-chunk-linear-attention expects chunk-size >= 1, vq-block >= 1 and vector-width >= 1, got 64, 64 and 0
 // CPU-NOT: attnflow.
 // CPU: omp.parallel
 
 // Causal FAVOR+, GQA (Hq = 4, Hkv = 2), S = 100: one scf.forall over the kv
 // heads; phi(K) [S, M] once per kv head (minus one max B); then chunks of
 // 32 rows (3 in the loop, a static tail of 4) carrying S [M, Dv], z [M] and
-// the output block.
+// the output block. Products are register tiles of 8 rows x 2 vectors
+// (vector-width 8: 16 lanes) of FMAs, the edges static smaller tiles.
 // CHECK-LABEL: func @causal_favor
 // CHECK-SAME:    %[[Q:[a-z0-9]+]]: tensor<1x4x100x16xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x100x16xf32>, %[[V:[a-z0-9]+]]: tensor<1x2x100x8xf32>, %[[W:[a-z0-9]+]]: tensor<32x16xf32>
 // CHECK-DAG:     %[[C0:.*]] = arith.constant 0 : index
+// CHECK-DAG:     %[[C8:.*]] = arith.constant 8 : index
 // CHECK-DAG:     %[[C32:.*]] = arith.constant 32 : index
 // CHECK-DAG:     %[[C96:.*]] = arith.constant 96 : index
 // CHECK:         %[[WT:.*]] = linalg.generic {{.*}} ins(%[[W]] : tensor<32x16xf32>) outs(%{{.*}} : tensor<16x32xf32>)
@@ -31,40 +35,79 @@
 // CHECK:           %[[QH:.*]] = tensor.extract_slice %[[Q]][0, %[[H0]], 0, 0] [1, 2, 100, 16] {{.*}} to tensor<2x100x16xf32>
 // CHECK:           %[[KH:.*]] = tensor.extract_slice %[[K]][0, %[[HK]], 0, 0] [1, 1, 100, 16] {{.*}} to tensor<100x16xf32>
 // CHECK:           %[[VH:.*]] = tensor.extract_slice %[[V]][0, %[[HK]], 0, 0] [1, 1, 100, 8] {{.*}} to tensor<100x8xf32>
-// CHECK:           %[[LK:.*]] = linalg.generic {{.*}} ins(%[[KH]], %[[WT]] : tensor<100x16xf32>, tensor<16x32xf32>) outs(%{{.*}} : tensor<100x32xf32>)
-// CHECK:           %[[B:.*]] = linalg.generic {{.*}}iterator_types = ["reduction", "reduction"]{{.*}} outs(%{{.*}} : tensor<f32>)
-// CHECK:           %[[PHIK:.*]] = linalg.generic {{.*}} ins(%[[B]] : tensor<f32>) outs(%{{.*}} : tensor<100x32xf32>)
-// CHECK:             math.exp
+// |k|^2 per key: a row reduction over vectors of d.
+// CHECK:           %[[NORMS:.*]] = scf.for {{.*}} -> (tensor<100xf32>)
+// CHECK:             vector.transfer_read %[[KH]]
+// CHECK:             vector.reduction <add>
+// Key logits: the product starts from -(scale |k|^2 + ln M) / 2 and also
+// yields each row's max (12 tiles of 8 rows in the loop, a tail of 4).
+// CHECK:           %[[SHIFT:.*]] = linalg.generic {{.*}} outs(%[[NORMS]] : tensor<100xf32>)
+// CHECK:             arith.negf
+// CHECK:           %[[LK:.*]]:2 = scf.for %{{.*}} = %[[C0]] to %[[C96]] step %[[C8]] iter_args({{.*}}) -> (tensor<100x32xf32>, tensor<100xf32>)
+// CHECK:             tensor.extract %[[SHIFT]]
+// CHECK:             scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:               vector.transfer_read %[[WT]]
+// CHECK:               tensor.extract %[[KH]]
+// CHECK-COUNT-8:       vector.fma
+// CHECK:             vector.reduction <maximumf>
+// CHECK:           %[[LKT:.*]]:5 = scf.for {{.*}} iter_args(%{{.*}} = %[[LK]]#0, {{.*}}) -> (tensor<100x32xf32>, f32, f32, f32, f32)
+// CHECK:           %[[B:.*]] = linalg.generic {{.*}}iterator_types = ["reduction"]{{.*}} outs(%{{.*}} : tensor<f32>)
+// CHECK:           %[[PHIK:.*]] = scf.for {{.*}} -> (tensor<100x32xf32>)
+// CHECK:             vector.transfer_read %[[LKT]]#0
+// CHECK:             math.exp %{{.*}} : vector<16xf32>
 // CHECK:           %[[LOOP:.*]]:3 = scf.for %[[I:.*]] = %[[C0]] to %[[C96]] step %[[C32]] iter_args(%[[S:.*]] = %{{.*}}, %[[Z:.*]] = %{{.*}}, %[[O:.*]] = %[[DEST]]) -> (tensor<32x8xf32>, tensor<32xf32>, tensor<2x100x8xf32>)
 // CHECK:             %[[QC:.*]] = tensor.extract_slice %[[QH]][0, %[[I]], 0] [2, 32, 16]
 // CHECK:             %[[KC:.*]] = tensor.extract_slice %[[PHIK]][%[[I]], 0] [32, 32]
 // CHECK:             %[[KT:.*]] = linalg.generic {{.*}} ins(%[[KC]] : tensor<32x32xf32>)
 // CHECK:             %[[VC:.*]] = tensor.extract_slice %[[VH]][%[[I]], 0] [32, 8]
-// Query features with a per-row max A subtracted.
-// CHECK:             %[[A:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}} : tensor<2x32x32xf32>) outs(%{{.*}} : tensor<2x32xf32>)
-// CHECK:             %[[PHIQ:.*]] = linalg.generic {{.*}} ins(%[[A]] : tensor<2x32xf32>) outs(%{{.*}} : tensor<2x32x32xf32>)
-// The intra-chunk kernel, lower triangle (j <= i) kept.
-// CHECK:             %[[KER:.*]] = linalg.generic {{.*}} ins(%[[PHIQ]], %[[KT]] : tensor<2x32x32xf32>, tensor<32x32xf32>)
-// CHECK:             %[[MASKED:.*]] = linalg.generic {{.*}} outs(%[[KER]] : tensor<2x32x32xf32>)
-// CHECK:               %[[ROW:.*]] = linalg.index 1 : index
-// CHECK:               %[[COL:.*]] = linalg.index 2 : index
-// CHECK:               arith.cmpi ule, %[[COL]], %[[ROW]] : index
-// The carried state: phi(Q_c) S and phi(Q_c) z, plus the masked kernel.
-// CHECK:             %[[NUM0:.*]] = linalg.generic {{.*}} ins(%[[PHIQ]], %[[S]] : tensor<2x32x32xf32>, tensor<32x8xf32>)
-// CHECK:             %[[DEN0:.*]] = linalg.generic {{.*}} ins(%[[PHIQ]], %[[Z]] : tensor<2x32x32xf32>, tensor<32xf32>)
-// CHECK:             %[[NUM:.*]] = linalg.generic {{.*}} ins(%[[MASKED]], %[[VC]] : tensor<2x32x32xf32>, tensor<32x8xf32>) outs(%[[NUM0]] : tensor<2x32x8xf32>)
-// CHECK:             %[[DEN:.*]] = linalg.generic {{.*}} ins(%[[MASKED]] : tensor<2x32x32xf32>) outs(%[[DEN0]] : tensor<2x32xf32>)
-// eps' = eps exp(-(A + B)).
-// CHECK:             %[[OC:.*]] = linalg.generic {{.*}} ins(%[[NUM]], %[[DEN]], %[[A]], %[[B]] : tensor<2x32x8xf32>, tensor<2x32xf32>, tensor<2x32xf32>, tensor<f32>)
+// The group's query rows as one [G * L, D] block; features with a per-row
+// max A subtracted.
+// CHECK:             %[[QR:.*]] = tensor.collapse_shape %[[QC]] {{\[\[}}0, 1], [2]] : tensor<2x32x16xf32> into tensor<64x16xf32>
+// CHECK:             %[[LQ:.*]]:2 = scf.for {{.*}} -> (tensor<64x32xf32>, tensor<64xf32>)
+// CHECK:               tensor.extract %[[QR]]
+// CHECK:             %[[PHIQ:.*]] = scf.for {{.*}} -> (tensor<64x32xf32>)
+// CHECK:               vector.transfer_read %[[LQ]]#0
+// CHECK:               math.exp
+// The intra-chunk kernel [G * L, L]; j <= i kept, row r being query row
+// r mod L of its head.
+// CHECK:             %[[KER:.*]] = scf.for {{.*}} -> (tensor<64x32xf32>)
+// CHECK:               vector.transfer_read %[[KT]]
+// CHECK:               tensor.extract %[[PHIQ]]
+// CHECK:             %[[MASKED:.*]] = linalg.generic {{.*}} outs(%[[KER]] : tensor<64x32xf32>)
+// CHECK:               %[[ROW:.*]] = linalg.index 0 : index
+// CHECK:               %[[R:.*]] = arith.remui %[[ROW]], %[[C32]] : index
+// CHECK:               %[[COL:.*]] = linalg.index 1 : index
+// CHECK:               arith.cmpi ule, %[[COL]], %[[R]] : index
+// The carried state: phi(Q_c) S and phi(Q_c) z, plus the masked kernel
+// times V_c and its row sums.
+// CHECK:             %[[NUM0:.*]] = scf.for {{.*}} -> (tensor<64x8xf32>)
+// CHECK:               vector.transfer_read %[[S]]
+// CHECK:             %[[DEN0:.*]] = scf.for {{.*}} -> (tensor<64xf32>)
+// CHECK:               vector.transfer_read %[[Z]]
+// CHECK:             %[[NUM:.*]] = scf.for {{.*}} -> (tensor<64x8xf32>)
+// CHECK:               vector.transfer_read %[[NUM0]]
+// CHECK:               vector.transfer_read %[[VC]]
+// CHECK:               tensor.extract %[[MASKED]]
+// CHECK:             %[[DEN:.*]] = scf.for {{.*}} -> (tensor<64xf32>)
+// CHECK:               vector.transfer_read %[[MASKED]]
+// CHECK:               tensor.extract %[[DEN0]]
+// eps' = eps exp(-(A + B)), on [G, L, Dv] again.
+// CHECK:             %[[NUM3:.*]] = tensor.expand_shape %[[NUM]] {{.*}} into tensor<2x32x8xf32>
+// CHECK:             %[[DEN3:.*]] = tensor.expand_shape %[[DEN]] {{.*}} into tensor<2x32xf32>
+// CHECK:             %[[A3:.*]] = tensor.expand_shape %[[LQ]]#1 {{.*}} into tensor<2x32xf32>
+// CHECK:             %[[OC:.*]] = linalg.generic {{.*}} ins(%[[NUM3]], %[[DEN3]], %[[A3]], %[[B]] : tensor<2x32x8xf32>, tensor<2x32xf32>, tensor<2x32xf32>, tensor<f32>)
 // CHECK:             %[[ONEXT:.*]] = tensor.insert_slice %[[OC]] into %[[O]][0, %[[I]], 0] [2, 32, 8]
-// S += phi(K_c)^T V_c, z += phi(K_c)^T 1.
-// CHECK:             %[[SNEXT:.*]] = linalg.generic {{.*}} ins(%[[KC]], %[[VC]] : tensor<32x32xf32>, tensor<32x8xf32>) outs(%[[S]] : tensor<32x8xf32>)
+// S += phi(K_c)^T V_c (phi(K_c) read transposed), z += phi(K_c)^T 1.
+// CHECK:             %[[SNEXT:.*]] = scf.for {{.*}} -> (tensor<32x8xf32>)
+// CHECK:               vector.transfer_read %[[S]]
+// CHECK:               vector.transfer_read %[[VC]]
+// CHECK:               tensor.extract %[[KC]]
 // CHECK:             %[[ZNEXT:.*]] = linalg.generic {{.*}} ins(%[[KC]] : tensor<32x32xf32>) outs(%[[Z]] : tensor<32xf32>)
 // CHECK:             scf.yield %[[SNEXT]], %[[ZNEXT]], %[[ONEXT]]
 // The tail: rows 96..99, reading the loop's state.
 // CHECK:           tensor.extract_slice %[[QH]][0, 96, 0] [2, 4, 16]
-// CHECK:           linalg.generic {{.*}} outs(%{{.*}} : tensor<2x4x4xf32>)
-// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %[[LOOP]]#0 : tensor<2x4x32xf32>, tensor<32x8xf32>)
+// CHECK:           linalg.generic {{.*}} outs(%{{.*}} : tensor<8x4xf32>)
+// CHECK:           vector.transfer_read %[[LOOP]]#0
 // CHECK:           %[[LAST:.*]] = tensor.insert_slice %{{.*}} into %[[LOOP]]#2[0, 96, 0] [2, 4, 8]
 // CHECK:           scf.forall.in_parallel
 // CHECK:             tensor.parallel_insert_slice %[[LAST]] into %[[OUT]][0, %[[H0]], 0, 0] [1, 2, 100, 8]
@@ -72,10 +115,10 @@
 // The default chunk is 64: one full chunk (its one-trip loop folds away) and
 // a tail of 36.
 // DEFAULT-LABEL: func @causal_favor
-// DEFAULT-NOT:     scf.for %
-// DEFAULT:         linalg.generic {{.*}} outs(%{{.*}} : tensor<2x64x64xf32>)
-// DEFAULT-NOT:     scf.for %
-// DEFAULT:         linalg.generic {{.*}} outs(%{{.*}} : tensor<2x36x36xf32>)
+// DEFAULT-NOT:     scf.for %{{.*}} step %c64
+// DEFAULT:         linalg.generic {{.*}} outs(%{{.*}} : tensor<128x64xf32>)
+// DEFAULT-NOT:     scf.for %{{.*}} step %c64
+// DEFAULT:         linalg.generic {{.*}} outs(%{{.*}} : tensor<72x36xf32>)
 // DEFAULT-LABEL: func @noncausal_relu
 func.func @causal_favor(%q: tensor<1x4x100x16xf32>, %k: tensor<1x2x100x16xf32>, %v: tensor<1x2x100x8xf32>, %w: tensor<32x16xf32>) -> tensor<1x4x100x8xf32> {
   %0 = attnflow.linear_attention %q, %k, %v, %w {feature_map = #attnflow.feature_map<favor_plus>, causal = true} : tensor<1x4x100x16xf32>, tensor<1x2x100x16xf32>, tensor<1x2x100x8xf32>, tensor<32x16xf32> -> tensor<1x4x100x8xf32>
@@ -93,12 +136,23 @@ func.func @causal_favor(%q: tensor<1x4x100x16xf32>, %k: tensor<1x2x100x16xf32>, 
 // CHECK-NOT:       scf.for %
 // CHECK:           %[[PHIK:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<45x16xbf16>) outs(%{{.*}} : tensor<45x16xf32>)
 // CHECK:             arith.maximumf
-// CHECK:           %[[S:.*]] = linalg.generic {{.*}} ins(%[[PHIK]], %{{.*}} : tensor<45x16xf32>, tensor<45x8xbf16>) outs(%{{.*}} : tensor<16x8xf32>)
+// S: phi(K) read transposed, rows of V extended from bf16.
+// CHECK:           %[[S:.*]] = scf.for {{.*}} -> (tensor<16x8xf32>)
+// CHECK:             vector.transfer_read %{{.*}} : tensor<45x8xbf16>, vector<8xbf16>
+// CHECK:             arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
+// CHECK:             tensor.extract %[[PHIK]][%{{.*}}, %{{.*}}] : tensor<45x16xf32>
 // CHECK:           %[[Z:.*]] = linalg.generic {{.*}} ins(%[[PHIK]] : tensor<45x16xf32>) outs(%{{.*}} : tensor<16xf32>)
-// CHECK:           %[[PHIQ:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<1x37x16xbf16>) outs(%{{.*}} : tensor<1x37x16xf32>)
-// CHECK:           linalg.generic {{.*}} ins(%[[PHIQ]], %[[S]] : tensor<1x37x16xf32>, tensor<16x8xf32>)
-// CHECK:           linalg.generic {{.*}} ins(%[[PHIQ]], %[[Z]] : tensor<1x37x16xf32>, tensor<16xf32>)
-// CHECK:           linalg.generic {{.*}} outs(%{{.*}} : tensor<1x37x8xbf16>)
+// CHECK:           %[[QR:.*]] = tensor.collapse_shape %{{.*}} : tensor<1x37x16xbf16> into tensor<37x16xbf16>
+// CHECK:           %[[PHIQ:.*]] = linalg.generic {{.*}} ins(%[[QR]] : tensor<37x16xbf16>) outs(%{{.*}} : tensor<37x16xf32>)
+// phi(Q) S over 37 rows: 4 tiles of 8 in a loop, then a static tile of 5.
+// CHECK:           %[[NUM0:.*]] = scf.for %{{.*}} = %{{.*}} to %c32 step %c8 {{.*}} -> (tensor<37x8xf32>)
+// CHECK:             vector.transfer_read %[[S]]
+// CHECK:             tensor.extract %[[PHIQ]]
+// CHECK:           scf.for {{.*}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK:           %[[DEN:.*]] = scf.for {{.*}} -> (tensor<37xf32>)
+// CHECK:             vector.transfer_read %[[Z]]
+// CHECK:           %[[DEN3:.*]] = tensor.expand_shape %[[DEN]] {{.*}} into tensor<1x37xf32>
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %[[DEN3]] : tensor<1x37x8xf32>, tensor<1x37xf32>) outs(%{{.*}} : tensor<1x37x8xbf16>)
 // CHECK:             arith.addf %{{.*}}, %[[EPS]] : f32
 // CHECK:             arith.truncf %{{.*}} : f32 to bf16
 // CHECK:           scf.forall.in_parallel
@@ -141,7 +195,12 @@ func.func @noncausal_relu(%q: tensor<2x2x37x16xbf16>, %k: tensor<2x2x45x16xbf16>
 // CHECK:           %[[LOOP:.*]]:3 = scf.for %[[I:.*]] = %[[C0]] to %[[C32]] step %[[C16]] iter_args(%[[N:.*]] = %[[PRE]]#0, %[[VS:.*]] = %[[PRE]]#1, %[[O:.*]] = %{{.*}}) -> (tensor<12xf32>, tensor<12x8xf32>, tensor<2x40x8xf32>)
 // CHECK:             %[[KEY0:.*]] = arith.addi %[[I]], %[[C17]] : index
 // CHECK:             %[[IDXC:.*]] = tensor.extract_slice %[[ARGMIN]]#1[%[[KEY0]]] [16]
-// CHECK:             %[[SC:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[CBT]] : tensor<2x16x16xf32>, tensor<16x12xf32>) outs(%{{.*}} : tensor<2x16x12xf32>)
+// Scores of the group's 32 rows against the 12 codes (one 12-lane block).
+// CHECK:             %[[QR:.*]] = tensor.collapse_shape %{{.*}} : tensor<2x16x16xf32> into tensor<32x16xf32>
+// CHECK:             %[[SR:.*]] = scf.for {{.*}} -> (tensor<32x12xf32>)
+// CHECK:               vector.transfer_read %[[CBT]]{{.*}} : tensor<16x12xf32>, vector<12xf32>
+// CHECK:               tensor.extract %[[QR]]
+// CHECK:             %[[SC:.*]] = tensor.expand_shape %[[SR]] {{.*}} into tensor<2x16x12xf32>
 // CHECK:             %[[LOGW:.*]] = linalg.generic {{.*}} ins(%[[SC]], %[[N]] : tensor<2x16x12xf32>, tensor<12xf32>)
 // CHECK:               math.log
 // CHECK:             %[[MEAN:.*]] = linalg.generic {{.*}} ins(%[[VS]], %[[N]] : tensor<12x8xf32>, tensor<12xf32>)
@@ -153,8 +212,17 @@ func.func @noncausal_relu(%q: tensor<2x2x37x16xbf16>, %k: tensor<2x2x45x16xbf16>
 // CHECK:             %[[M:.*]] = linalg.generic {{.*}} ins(%[[EXACT]] : tensor<2x16x16xf32>) outs(%[[M0]] : tensor<2x16xf32>)
 // CHECK:             %[[WAGG:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<2x16xf32>) outs(%[[LOGW]] : tensor<2x16x12xf32>)
 // CHECK:             %[[WEX:.*]] = linalg.generic {{.*}} ins(%[[M]] : tensor<2x16xf32>) outs(%[[EXACT]] : tensor<2x16x16xf32>)
-// CHECK:             linalg.generic {{.*}} ins(%[[WAGG]], %[[MEAN]] : tensor<2x16x12xf32>, tensor<12x8xf32>)
-// CHECK:             linalg.generic {{.*}} ins(%[[WEX]], %{{.*}} : tensor<2x16x16xf32>, tensor<16x8xf32>)
+// CHECK:             %[[WAGGR:.*]] = tensor.collapse_shape %[[WAGG]] {{.*}} into tensor<32x12xf32>
+// CHECK:             %[[NUM0:.*]] = scf.for {{.*}} -> (tensor<32x8xf32>)
+// CHECK:               vector.transfer_read %[[MEAN]]
+// CHECK:               tensor.extract %[[WAGGR]]
+// CHECK:             %[[DEN0:.*]] = scf.for {{.*}} -> (tensor<32xf32>)
+// CHECK:             %[[WEXR:.*]] = tensor.collapse_shape %[[WEX]] {{.*}} into tensor<32x16xf32>
+// CHECK:             scf.for {{.*}} -> (tensor<32x8xf32>)
+// CHECK:               vector.transfer_read %[[NUM0]]
+// CHECK:               tensor.extract %[[WEXR]]
+// CHECK:             scf.for {{.*}} -> (tensor<32xf32>)
+// CHECK:               tensor.extract %[[DEN0]]
 // CHECK:             %[[ONEXT:.*]] = tensor.insert_slice %{{.*}} into %[[O]][0, %[[I]], 0] [2, 16, 8]
 // CHECK:             %[[ADD:.*]]:2 = scf.for %{{.*}} = %[[KEY0]] to %{{.*}} step %[[C1]] iter_args(%{{.*}} = %[[N]], %{{.*}} = %[[VS]])
 // CHECK:             scf.yield %[[ADD]]#0, %[[ADD]]#1, %[[ONEXT]]

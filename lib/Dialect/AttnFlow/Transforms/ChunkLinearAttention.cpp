@@ -6,9 +6,9 @@
 // per (batch, kv head) inside an scf.forall, and for causal masks an scf.for
 // over chunks carrying those states. Passes.td describes the forms.
 //
-// Loop order: linalg.generic dims are lowered to loops in order, so each
-// contraction puts its reduction dim before a contiguous parallel dim (the
-// innermost loop is then an axpy LLVM can vectorize) wherever it can.
+// The products (features, intra-chunk kernels, state reads and updates,
+// VQ scores and weighted sums), the row reductions and the exps are
+// register-tiled vector kernels (VectorKernels.h); the rest stays linalg.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,12 +16,14 @@
 #include "attnflow/Dialect/AttnFlow/IR/AttnFlowOps.h"
 #include "attnflow/Dialect/AttnFlow/IR/LinalgBuilders.h"
 #include "attnflow/Dialect/AttnFlow/Transforms/Passes.h"
+#include "attnflow/Dialect/AttnFlow/Transforms/VectorKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -59,14 +61,6 @@ void yield(ImplicitLocOpBuilder &b, Value value) {
   linalg::YieldOp::create(b, ValueRange{value});
 }
 
-/// acc + x * y (x, y cast to the accumulator's type).
-void yieldFma(ImplicitLocOpBuilder &b, Value x, Value y, Value acc) {
-  Type type = acc.getType();
-  yield(b, arith::AddFOp::create(b, acc,
-                                 arith::MulFOp::create(b, castFloat(b, x, type),
-                                                       castFloat(b, y, type))));
-}
-
 /// extract_slice with unit strides, rank-reduced to `resultShape`.
 Value slice(ImplicitLocOpBuilder &b, Value source,
             ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes,
@@ -93,53 +87,45 @@ Value insert(ImplicitLocOpBuilder &b, Value source, Value dest,
                                        strides);
 }
 
-/// Rows [start, start + total) in chunks: an scf.for over the total / chunk
-/// full chunks, then one static tail of total % chunk rows (no loop when
-/// either is empty). `step(builder, offset, rows, last, carried)` maps the
-/// carried values to their next ones; `last` is true for the tail only.
-/// Both chunk shapes are static, so every tensor in a step is.
-SmallVector<Value>
-chunkLoop(ImplicitLocOpBuilder &b, int64_t start, int64_t total, int64_t chunk,
-          ValueRange init,
-          function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value,
-                                          int64_t, bool, ValueRange)>
-              step) {
-  int64_t full = total / chunk, tail = total % chunk;
-  SmallVector<Value> values(init);
-  if (full > 0) {
-    auto loop = scf::ForOp::create(
-        b, constIndex(b, start), constIndex(b, start + full * chunk),
-        constIndex(b, chunk), values,
-        [&](OpBuilder &nested, Location loc, Value iv, ValueRange args) {
-          ImplicitLocOpBuilder nb(loc, nested);
-          scf::YieldOp::create(nb, step(nb, iv, chunk, false, args));
-        });
-    values.assign(loop.getResults().begin(), loop.getResults().end());
-  }
-  if (tail > 0)
-    values = step(b, constIndex(b, start + full * chunk), tail, true, values);
-  return values;
+/// [G, L, X] -> [G * L, X] (or [G, L] -> [G * L]): the 2-D rows the vector
+/// kernels work on.
+Value collapseRows(ImplicitLocOpBuilder &b, Value value) {
+  SmallVector<ReassociationIndices> groups = {{0, 1}};
+  if (cast<RankedTensorType>(value.getType()).getRank() == 3)
+    groups.push_back({2});
+  return tensor::CollapseShapeOp::create(b, value, groups);
 }
 
-/// num += w [G, L, N] x values [N, Dv]; den += sum over N of w: the
-/// weighted sums of both linear-time forms (kernel values times V for linear
-/// attention, exp scores times per-code sums for VQ).
+/// The inverse of collapseRows, for `group` heads.
+Value expandRows(ImplicitLocOpBuilder &b, Value value, int64_t group) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<int64_t> shape = {group, type.getDimSize(0) / group};
+  SmallVector<ReassociationIndices> groups = {{0, 1}};
+  if (type.getRank() == 2) {
+    shape.push_back(type.getDimSize(1));
+    groups.push_back({2});
+  }
+  return tensor::ExpandShapeOp::create(b, type.clone(shape), value, groups);
+}
+
+/// num + w [R, N] x values [N, Dv] and den + the sums over N of w (null
+/// num / den: 0): the weighted sums of both linear-time forms (kernel
+/// values times V for linear attention, exp scores times per-code means
+/// for VQ).
 std::pair<Value, Value> weigh(ImplicitLocOpBuilder &b, Value num, Value den,
-                              Value w, Value values) {
-  MLIRContext *ctx = b.getContext();
-  num =
-      createGeneric(b, num, {w, values},
-                    {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
-                    getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-                    [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                      yieldFma(nb, a[0], a[1], a[2]);
-                    });
-  den = createGeneric(b, den, {w}, {getDimsMap(ctx, 3, {0, 1, 2})},
-                      getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
-                      [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                        yield(nb, arith::AddFOp::create(nb, a[1], a[0]));
-                      });
-  return {num, den};
+                              Value w, Value values, int64_t lanes) {
+  auto valuesType = cast<RankedTensorType>(values.getType());
+  int64_t rows = cast<RankedTensorType>(w.getType()).getDimSize(0);
+  VectorMatmul product{w, values, num};
+  if (num) {
+    product.init = MatmulInit::Accumulate;
+  } else {
+    product.c =
+        createEmptyTensor(b, {rows, valuesType.getDimSize(1)},
+                          getAccumulatorType(valuesType.getElementType()));
+  }
+  return {buildVectorMatmul(b, product, lanes).first,
+          buildRowSums(b, w, Value(), /*square=*/false, den, lanes)};
 }
 
 /// The q [G, Sq, D], k [Skv, D] and v [Skv, Dv] of one (batch, kv head):
@@ -206,6 +192,7 @@ struct LinearAttentionLowering {
   LinearAttentionOp op;
   ImplicitLocOpBuilder &b;
   MLIRContext *ctx;
+  int64_t lanes;
   Type elementType;
   FloatType ct;
   bool favor;
@@ -213,8 +200,9 @@ struct LinearAttentionLowering {
   int64_t group, seqQ, seqKv, headDim, headDimV, numFeatures;
   Value wT; // favor_plus: sqrt(scale) W^T [D, M] in ct
 
-  LinearAttentionLowering(LinearAttentionOp op, ImplicitLocOpBuilder &b)
-      : op(op), b(b), ctx(b.getContext()) {
+  LinearAttentionLowering(LinearAttentionOp op, ImplicitLocOpBuilder &b,
+                          int64_t lanes)
+      : op(op), b(b), ctx(b.getContext()), lanes(lanes) {
     auto qType = op.getQ().getType();
     elementType = qType.getElementType();
     ct = getAccumulatorType(elementType);
@@ -229,59 +217,38 @@ struct LinearAttentionLowering {
     numFeatures = favor ? op.getProjection().getType().getDimSize(0) : headDim;
   }
 
-  /// phi(x) of relu / elu_plus_one.
-  Value plainFeature(ImplicitLocOpBuilder &nb, Value x) {
-    Value v = castFloat(nb, x, ct);
-    Value zero = createFloatConstant(nb, ct, 0.0);
-    if (op.getFeatureMap() == FeatureMap::relu)
-      return arith::MaximumFOp::create(nb, v, zero);
-    Value positive =
-        arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT, v, zero);
-    return arith::SelectOp::create(
-        nb, positive,
-        arith::AddFOp::create(nb, v, createFloatConstant(nb, ct, 1.0)),
-        math::ExpOp::create(nb, arith::MinimumFOp::create(nb, v, zero)));
+  /// phi(x) [R, D] of relu / elu_plus_one for rows x [R, D].
+  Value plainFeatures(Value x) {
+    int64_t rows = cast<RankedTensorType>(x.getType()).getDimSize(0);
+    return createGeneric(
+        b, createEmptyTensor(b, {rows, headDim}, ct), {x},
+        {getDimsMap(ctx, 2, {0, 1})}, getDimsMap(ctx, 2, {0, 1}), {kPar, kPar},
+        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+          Value v = castFloat(nb, a[0], ct);
+          Value zero = createFloatConstant(nb, ct, 0.0);
+          if (op.getFeatureMap() == FeatureMap::relu) {
+            yield(nb, arith::MaximumFOp::create(nb, v, zero));
+            return;
+          }
+          Value positive =
+              arith::CmpFOp::create(nb, arith::CmpFPredicate::OGT, v, zero);
+          yield(nb, arith::SelectOp::create(
+                        nb, positive,
+                        arith::AddFOp::create(nb, v,
+                                              createFloatConstant(nb, ct, 1.0)),
+                        math::ExpOp::create(
+                            nb, arith::MinimumFOp::create(nb, v, zero))));
+        });
   }
 
-  /// FAVOR+ logits of x [..., D] (rank n): sqrt(scale) w_m . x -
-  /// scale |x|^2 / 2 - ln(M) / 2, shape [..., M].
-  Value favorLogits(Value x) {
-    auto type = cast<RankedTensorType>(x.getType());
-    unsigned n = type.getRank();
-    SmallVector<int64_t> rows(type.getShape().drop_back());
-    SmallVector<int64_t> featShape(rows);
-    featShape.push_back(numFeatures);
-    SmallVector<unsigned> rowDims, xDims, featDims;
-    for (unsigned i = 0; i + 1 < n; ++i)
-      rowDims.push_back(i);
-    // |x|^2: loops (rows..., d).
-    xDims = rowDims;
-    xDims.push_back(n - 1);
-    SmallVector<utils::IteratorType> normIters(n - 1, kPar);
-    normIters.push_back(kRed);
-    Value norms =
-        createGeneric(b, filled(b, rows, ct, 0.0), {x},
-                      {getDimsMap(ctx, n, xDims)}, getDimsMap(ctx, n, rowDims),
-                      normIters, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                        yieldFma(nb, a[0], a[0], a[1]);
-                      });
-    // w . x: loops (rows..., d, m), m innermost and contiguous in W^T.
-    featDims = rowDims;
-    featDims.push_back(n);
-    SmallVector<utils::IteratorType> dotIters(n - 1, kPar);
-    dotIters.append({kRed, kPar});
-    Value dots = createGeneric(
-        b, filled(b, featShape, ct, 0.0), {x, wT},
-        {getDimsMap(ctx, n + 1, xDims), getDimsMap(ctx, n + 1, {n - 1, n})},
-        getDimsMap(ctx, n + 1, featDims), dotIters,
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yieldFma(nb, a[0], a[1], a[2]);
-        });
-    SmallVector<unsigned> all = rowDims;
-    all.push_back(n - 1);
-    return createGeneric(
-        b, dots, {norms}, {getDimsMap(ctx, n, rowDims)},
-        getDimsMap(ctx, n, all), SmallVector<utils::IteratorType>(n, kPar),
+  /// FAVOR+ logits [R, M] of rows x [R, D]: sqrt(scale) w_m . x -
+  /// scale |x|^2 / 2 - ln(M) / 2 (the product starts from the shift), and
+  /// their row maxima [R].
+  std::pair<Value, Value> favorLogits(Value x) {
+    int64_t rows = cast<RankedTensorType>(x.getType()).getDimSize(0);
+    Value norms = buildRowSums(b, x, Value(), /*square=*/true, Value(), lanes);
+    Value shifts = createGeneric(
+        b, norms, {}, {}, getDimsMap(ctx, 1, {0}), {kPar},
         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
           Value shift = arith::AddFOp::create(
               nb,
@@ -289,100 +256,57 @@ struct LinearAttentionLowering {
                                     createFloatConstant(nb, ct, scale / 2)),
               createFloatConstant(
                   nb, ct, std::log(static_cast<double>(numFeatures)) / 2));
-          yield(nb, arith::SubFOp::create(nb, a[1], shift));
+          yield(nb, arith::NegFOp::create(nb, shift));
         });
+    VectorMatmul product{x, wT, createEmptyTensor(b, {rows, numFeatures}, ct)};
+    product.init = MatmulInit::RowValue;
+    product.rowInit = shifts;
+    product.rowMax = true;
+    return buildVectorMatmul(b, product, lanes);
   }
 
   /// Key features of one kv head, phi(K) [Skv, M]; for favor_plus also B
   /// (0-d), the max key logit, divided out of phi(K).
   std::pair<Value, Value> keyFeatures(Value kh) {
-    if (!favor) {
-      Value phi = createGeneric(b, createEmptyTensor(b, {seqKv, headDim}, ct),
-                                {kh}, {getDimsMap(ctx, 2, {0, 1})},
-                                getDimsMap(ctx, 2, {0, 1}), {kPar, kPar},
-                                [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                                  yield(nb, plainFeature(nb, a[0]));
-                                });
-      return {phi, Value()};
-    }
-    Value logits = favorLogits(kh); // [Skv, M]
-    Value maxB = createGeneric(
-        b, filled(b, {}, ct, -kInf), {logits}, {getDimsMap(ctx, 2, {0, 1})},
-        getDimsMap(ctx, 2, {}), {kRed, kRed},
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
-        });
-    Value phi = createGeneric(
-        b, logits, {maxB}, {getDimsMap(ctx, 2, {})}, getDimsMap(ctx, 2, {0, 1}),
-        {kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yield(nb,
-                math::ExpOp::create(nb, arith::SubFOp::create(nb, a[1], a[0])));
-        });
-    return {phi, maxB};
-  }
-
-  /// Query features of qc [G, L, D]: phi(Q) [G, L, M] and, for favor_plus,
-  /// the per-row max logit A [G, L] divided out of it.
-  std::pair<Value, Value> queryFeatures(Value qc, int64_t rows) {
-    if (!favor) {
-      Value phi = createGeneric(
-          b, createEmptyTensor(b, {group, rows, headDim}, ct), {qc},
-          {getDimsMap(ctx, 3, {0, 1, 2})}, getDimsMap(ctx, 3, {0, 1, 2}),
-          {kPar, kPar, kPar}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-            yield(nb, plainFeature(nb, a[0]));
-          });
-      return {phi, Value()};
-    }
-    Value logits = favorLogits(qc); // [G, L, M]
-    Value maxA = createGeneric(
-        b, filled(b, {group, rows}, ct, -kInf), {logits},
-        {getDimsMap(ctx, 3, {0, 1, 2})}, getDimsMap(ctx, 3, {0, 1}),
-        {kPar, kPar, kRed}, [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
-        });
-    Value phi = createGeneric(
-        b, logits, {maxA}, {getDimsMap(ctx, 3, {0, 1})},
-        getDimsMap(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yield(nb,
-                math::ExpOp::create(nb, arith::SubFOp::create(nb, a[1], a[0])));
-        });
-    return {phi, maxA};
-  }
-
-  /// num [G, L, Dv] phi(Q) S, den [G, L] phi(Q) z, for a state S [M, Dv],
-  /// z [M].
-  std::pair<Value, Value> applyState(Value phiQ, Value state, Value sums,
-                                     int64_t rows) {
-    Value num = createGeneric(
-        b, filled(b, {group, rows, headDimV}, ct, 0.0), {phiQ, state},
-        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
-        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yieldFma(nb, a[0], a[1], a[2]);
-        });
-    Value den =
-        createGeneric(b, filled(b, {group, rows}, ct, 0.0), {phiQ, sums},
-                      {getDimsMap(ctx, 3, {0, 1, 2}), getDimsMap(ctx, 3, {2})},
-                      getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed},
+    if (!favor)
+      return {plainFeatures(kh), Value()};
+    auto [logits, rowMax] = favorLogits(kh);
+    Value maxB =
+        createGeneric(b, filled(b, {}, ct, -kInf), {rowMax},
+                      {getDimsMap(ctx, 1, {0})}, getDimsMap(ctx, 1, {}), {kRed},
                       [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                        yieldFma(nb, a[0], a[1], a[2]);
+                        yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
                       });
-    return {num, den};
+    return {buildExpShifted(b, logits, maxB, lanes), maxB};
+  }
+
+  /// Query features of qc [G, L, D] as rows: phi(Q) [G * L, M] and, for
+  /// favor_plus, the per-row max logit A [G * L] divided out of it.
+  std::pair<Value, Value> queryFeatures(Value qc) {
+    Value x = collapseRows(b, qc);
+    if (!favor)
+      return {plainFeatures(x), Value()};
+    auto [logits, maxA] = favorLogits(x);
+    return {buildExpShifted(b, logits, maxA, lanes), maxA};
+  }
+
+  /// num [R, Dv] phi(Q) S, den [R] phi(Q) z, for a state S [M, Dv], z [M].
+  std::pair<Value, Value> applyState(Value phiQ, Value state, Value sums) {
+    int64_t rows = cast<RankedTensorType>(phiQ.getType()).getDimSize(0);
+    VectorMatmul product{phiQ, state,
+                         createEmptyTensor(b, {rows, headDimV}, ct)};
+    return {buildVectorMatmul(b, product, lanes).first,
+            buildRowSums(b, phiQ, sums, /*square=*/false, Value(), lanes)};
   }
 
   /// State += phi(K_c)^T V_c and sums += phi(K_c)^T 1, for k [L, M] and
-  /// v [L, Dv]: loops (j, m, dv) and (j, m), rows of k, v and the state
-  /// contiguous.
+  /// v [L, Dv] (loops (j, m), rows of k and the sums contiguous).
   std::pair<Value, Value> accumulate(Value state, Value sums, Value k,
                                      Value v) {
-    state =
-        createGeneric(b, state, {k, v},
-                      {getDimsMap(ctx, 3, {0, 1}), getDimsMap(ctx, 3, {0, 2})},
-                      getDimsMap(ctx, 3, {1, 2}), {kRed, kPar, kPar},
-                      [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                        yieldFma(nb, a[0], a[1], a[2]);
-                      });
+    VectorMatmul product{k, v, state};
+    product.transposeA = true;
+    product.init = MatmulInit::Accumulate;
+    state = buildVectorMatmul(b, product, lanes).first;
     sums = createGeneric(b, sums, {k}, {getDimsMap(ctx, 2, {0, 1})},
                          getDimsMap(ctx, 2, {1}), {kRed, kPar},
                          [&](ImplicitLocOpBuilder &nb, ValueRange a) {
@@ -391,14 +315,16 @@ struct LinearAttentionLowering {
     return {state, sums};
   }
 
-  /// num / (den + eps'), eps' = eps exp(-(A + B)) for favor_plus (the
-  /// factor the shifts removed), rounded into dest [G, L, Dv].
+  /// num [R, Dv] / (den [R] + eps'), eps' = eps exp(-(A + B)) for
+  /// favor_plus (the factor the shifts removed), rounded into dest
+  /// [G, L, Dv].
   Value normalize(Value num, Value den, Value maxA, Value maxB, Value dest) {
-    SmallVector<Value> inputs = {num, den};
+    SmallVector<Value> inputs = {expandRows(b, num, group),
+                                 expandRows(b, den, group)};
     SmallVector<AffineMap> maps = {getDimsMap(ctx, 3, {0, 1, 2}),
                                    getDimsMap(ctx, 3, {0, 1})};
     if (favor) {
-      inputs.append({maxA, maxB});
+      inputs.append({expandRows(b, maxA, group), maxB});
       maps.append({getDimsMap(ctx, 3, {0, 1}), getDimsMap(ctx, 3, {})});
     }
     return createGeneric(
@@ -434,30 +360,24 @@ struct LinearAttentionLowering {
     Value state = filled(b, {numFeatures, headDimV}, ct, 0.0);
     Value sums = filled(b, {numFeatures}, ct, 0.0);
     std::tie(state, sums) = accumulate(state, sums, phiK, vh);
-    auto [phiQ, maxA] = queryFeatures(qh, seqQ);
-    auto [num, den] = applyState(phiQ, state, sums, seqQ);
+    auto [phiQ, maxA] = queryFeatures(qh);
+    auto [num, den] = applyState(phiQ, state, sums);
     return normalize(num, den, maxA, maxB, dest);
   }
 
   /// Chunks of `chunk` rows: the state holds the keys of the chunks before;
-  /// the chunk's own keys enter through the masked [G, L, L] kernel.
+  /// the chunk's own keys enter through the masked [G * L, L] kernel.
   Value causal(Value qh, Value phiK, Value maxB, Value vh, Value dest,
                int64_t chunk) {
     Value state = filled(b, {numFeatures, headDimV}, ct, 0.0);
     Value sums = filled(b, {numFeatures}, ct, 0.0);
     auto step = [&](ImplicitLocOpBuilder &sb, Value offset, int64_t rows,
                     bool last, ValueRange carried) -> SmallVector<Value> {
-      return chunkStep(sb, offset, rows, last, qh, phiK, maxB, vh, carried);
+      LinearAttentionLowering l(op, sb, lanes);
+      l.wT = wT;
+      return l.chunkBody(offset, rows, last, qh, phiK, maxB, vh, carried);
     };
-    return chunkLoop(b, 0, seqQ, chunk, {state, sums, dest}, step)[2];
-  }
-
-  SmallVector<Value> chunkStep(ImplicitLocOpBuilder &sb, Value offset,
-                               int64_t rows, bool last, Value qh, Value phiK,
-                               Value maxB, Value vh, ValueRange carried) {
-    LinearAttentionLowering l(op, sb);
-    l.wT = wT;
-    return l.chunkBody(offset, rows, last, qh, phiK, maxB, vh, carried);
+    return buildChunkLoop(b, 0, seqQ, chunk, {state, sums, dest}, step)[2];
   }
 
   SmallVector<Value> chunkBody(Value offset, int64_t rows, bool last, Value qh,
@@ -470,32 +390,32 @@ struct LinearAttentionLowering {
     Value kc = slice(b, phiK, {offset, zero}, {rows, numFeatures},
                      {rows, numFeatures});
     // phi(K_c)^T [M, L] (a chunk-sized transpose), so that the kernel's
-    // inner loop runs along contiguous keys.
+    // product reads contiguous keys.
     Value kT = createGeneric(
         b, createEmptyTensor(b, {numFeatures, rows}, ct), {kc},
         {getDimsMap(ctx, 2, {1, 0})}, getDimsMap(ctx, 2, {0, 1}), {kPar, kPar},
         [&](ImplicitLocOpBuilder &nb, ValueRange a) { yield(nb, a[0]); });
     Value vc = slice(b, vh, {offset, zero}, {rows, headDimV}, {rows, headDimV});
-    auto [phiQ, maxA] = queryFeatures(qc, rows);
-    // Intra-chunk kernel phi(Q_c) phi(K_c)^T, then j > i zeroed.
-    Value kernel = createGeneric(
-        b, filled(b, {group, rows, rows}, ct, 0.0), {phiQ, kT},
-        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
-        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yieldFma(nb, a[0], a[1], a[2]);
-        });
+    auto [phiQ, maxA] = queryFeatures(qc);
+    // Intra-chunk kernel phi(Q_c) phi(K_c)^T, then j > i zeroed; row r is
+    // query row r mod L of its head.
+    VectorMatmul intra{phiQ, kT,
+                       createEmptyTensor(b, {group * rows, rows}, ct)};
+    Value kernel = buildVectorMatmul(b, intra, lanes).first;
     kernel = createGeneric(
-        b, kernel, {}, {}, getDimsMap(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
+        b, kernel, {}, {}, getDimsMap(ctx, 2, {0, 1}), {kPar, kPar},
         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          Value visible = arith::CmpIOp::create(nb, arith::CmpIPredicate::ule,
-                                                linalg::IndexOp::create(nb, 2),
-                                                linalg::IndexOp::create(nb, 1));
+          Value row = linalg::IndexOp::create(nb, 0);
+          if (group > 1)
+            row = arith::RemUIOp::create(nb, row, constIndex(nb, rows));
+          Value visible =
+              arith::CmpIOp::create(nb, arith::CmpIPredicate::ule,
+                                    linalg::IndexOp::create(nb, 1), row);
           yield(nb, arith::SelectOp::create(nb, visible, a[0],
                                             createFloatConstant(nb, ct, 0.0)));
         });
-    auto [num, den] = applyState(phiQ, state, sums, rows);
-    std::tie(num, den) = weigh(b, num, den, kernel, vc);
+    auto [num, den] = applyState(phiQ, state, sums);
+    std::tie(num, den) = weigh(b, num, den, kernel, vc, lanes);
     SmallVector<OpFoldResult> at = {zero, offset, zero};
     SmallVector<int64_t> sizes = {group, rows, headDimV};
     Value dest = slice(b, out, at, sizes, sizes);
@@ -523,7 +443,7 @@ struct LinearAttentionLowering {
         b, op.getOutput().getType(), op.getK().getType().getDimSize(1),
         [&](ImplicitLocOpBuilder &hb, Value batch, Value kvHead,
             Value firstHead, Value dest) {
-          LinearAttentionLowering l(op, hb);
+          LinearAttentionLowering l(op, hb, lanes);
           l.wT = wT;
           auto [qh, kh, vh] = sliceHeads(hb, op.getQ(), op.getK(), op.getV(),
                                          batch, kvHead, firstHead);
@@ -543,13 +463,14 @@ struct VQAttentionLowering {
   VQAttentionOp op;
   ImplicitLocOpBuilder &b;
   MLIRContext *ctx;
+  int64_t lanes;
   Type elementType;
   FloatType ct;
   int64_t group, seqQ, seqKv, headDim, headDimV, numCodes;
   double scale;
 
-  VQAttentionLowering(VQAttentionOp op, ImplicitLocOpBuilder &b)
-      : op(op), b(b), ctx(b.getContext()) {
+  VQAttentionLowering(VQAttentionOp op, ImplicitLocOpBuilder &b, int64_t lanes)
+      : op(op), b(b), ctx(b.getContext()), lanes(lanes) {
     auto qType = op.getQ().getType();
     elementType = qType.getElementType();
     ct = getAccumulatorType(elementType);
@@ -620,13 +541,9 @@ struct VQAttentionLowering {
 
   /// Scores s [G, L, C] = q . (scale c) of query rows qc [G, L, D].
   Value scores(Value qc, Value cbT, int64_t rows) {
-    return createGeneric(
-        b, filled(b, {group, rows, numCodes}, ct, 0.0), {qc, cbT},
-        {getDimsMap(ctx, 4, {0, 1, 2}), getDimsMap(ctx, 4, {2, 3})},
-        getDimsMap(ctx, 4, {0, 1, 3}), {kPar, kPar, kRed, kPar},
-        [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-          yieldFma(nb, a[0], a[1], a[2]);
-        });
+    VectorMatmul product{collapseRows(b, qc), cbT,
+                         createEmptyTensor(b, {group * rows, numCodes}, ct)};
+    return expandRows(b, buildVectorMatmul(b, product, lanes).first, group);
   }
 
   /// Adds keys [start, start + n) to the per-code counts [C] and value sums
@@ -708,9 +625,10 @@ struct VQAttentionLowering {
         });
   }
 
+  /// num [G * L, Dv] / den [G * L], rounded into dest [G, L, Dv].
   Value divide(Value num, Value den, Value dest) {
     return createGeneric(
-        b, dest, {num, den},
+        b, dest, {expandRows(b, num, group), expandRows(b, den, group)},
         {getDimsMap(ctx, 3, {0, 1, 2}), getDimsMap(ctx, 3, {0, 1})},
         getDimsMap(ctx, 3, {0, 1, 2}), {kPar, kPar, kPar},
         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
@@ -727,8 +645,8 @@ struct VQAttentionLowering {
     auto [logW, means] = codeTerms(s, counts, sums, seqQ, /*inPlace=*/true);
     Value max = rowMax(filled(b, {group, seqQ}, ct, -kInf), logW);
     Value w = expShifted(logW, max);
-    auto [num, den] = weigh(b, filled(b, {group, seqQ, headDimV}, ct, 0.0),
-                            filled(b, {group, seqQ}, ct, 0.0), w, means);
+    auto [num, den] =
+        weigh(b, Value(), Value(), collapseRows(b, w), means, lanes);
     return divide(num, den, dest);
   }
 
@@ -753,11 +671,11 @@ struct VQAttentionLowering {
     }
     auto step = [&](ImplicitLocOpBuilder &sb, Value offset, int64_t rows,
                     bool last, ValueRange carried) -> SmallVector<Value> {
-      VQAttentionLowering l(op, sb);
+      VQAttentionLowering l(op, sb, lanes);
       return l.blockBody(offset, rows, last, qh, cbT, idx, vh, carried);
     };
-    return chunkLoop(b, firstRow, seqQ - firstRow, block, {counts, sums, out},
-                     step)[2];
+    return buildChunkLoop(b, firstRow, seqQ - firstRow, block,
+                          {counts, sums, out}, step)[2];
   }
 
   SmallVector<Value> blockBody(Value offset, int64_t rows, bool last, Value qh,
@@ -794,9 +712,9 @@ struct VQAttentionLowering {
     max = rowMax(max, exact);
     Value w = expShifted(logW, max);
     Value e = expShifted(exact, max);
-    auto [num, den] = weigh(b, filled(b, {group, rows, headDimV}, ct, 0.0),
-                            filled(b, {group, rows}, ct, 0.0), w, means);
-    std::tie(num, den) = weigh(b, num, den, e, vc);
+    auto [num, den] =
+        weigh(b, Value(), Value(), collapseRows(b, w), means, lanes);
+    std::tie(num, den) = weigh(b, num, den, collapseRows(b, e), vc, lanes);
     SmallVector<OpFoldResult> at = {zero, offset, zero};
     SmallVector<int64_t> sizes = {group, rows, headDimV};
     Value dest = slice(b, out, at, sizes, sizes);
@@ -824,7 +742,7 @@ struct VQAttentionLowering {
         b, op.getOutput().getType(), kType.getDimSize(1),
         [&](ImplicitLocOpBuilder &hb, Value batch, Value kvHead,
             Value firstHead, Value dest) {
-          VQAttentionLowering l(op, hb);
+          VQAttentionLowering l(op, hb, lanes);
           auto [qh, kh, vh] = sliceHeads(hb, op.getQ(), op.getK(), op.getV(),
                                          batch, kvHead, firstHead);
           Value cbT = sharedT, scaledT = sharedScaledT;
@@ -868,12 +786,13 @@ struct ChunkLinearAttentionPass
     });
     if (ops.empty())
       return;
-    if (chunkSize < 1 || vqBlock < 1) {
+    if (chunkSize < 1 || vqBlock < 1 || vectorWidth < 1) {
       ops.front()->emitError()
-          << "attnflow-chunk-linear-attention expects chunk-size >= 1 and "
-             "vq-block >= 1, got "
-          << static_cast<int64_t>(chunkSize) << " and "
-          << static_cast<int64_t>(vqBlock);
+          << "attnflow-chunk-linear-attention expects chunk-size >= 1, "
+             "vq-block >= 1 and vector-width >= 1, got "
+          << static_cast<int64_t>(chunkSize) << ", "
+          << static_cast<int64_t>(vqBlock) << " and "
+          << static_cast<int64_t>(vectorWidth);
       return signalPassFailure();
     }
     IRRewriter rewriter(&getContext());
@@ -882,9 +801,11 @@ struct ChunkLinearAttentionPass
       ImplicitLocOpBuilder b(op->getLoc(), rewriter);
       Value result;
       if (auto linear = dyn_cast<LinearAttentionOp>(op))
-        result = LinearAttentionLowering(linear, b).lower(chunkSize);
+        result =
+            LinearAttentionLowering(linear, b, vectorWidth).lower(chunkSize);
       else
-        result = VQAttentionLowering(cast<VQAttentionOp>(op), b).lower(vqBlock);
+        result = VQAttentionLowering(cast<VQAttentionOp>(op), b, vectorWidth)
+                     .lower(vqBlock);
       rewriter.replaceOp(op, result);
     }
   }

@@ -86,14 +86,18 @@ def ChunkLinearAttentionPass : Pass<"attnflow-chunk-linear-attention"> {
            "rows per chunk of causal linear_attention (>= 1)">,
     Option<"vqBlock", "vq-block", "int64_t", /*default=*/"64",
            "rows per block of causal vq_attention when the op has no "
-           "block_len (>= 1)">
+           "block_len (>= 1)">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector register of the product, reduction and "
+           "exp kernels (>= 1; the CPU pipeline passes the host's)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::scf::SCFDialect",
-    "::mlir::tensor::TensorDialect"
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 
