@@ -28,14 +28,17 @@ modes, attributes (scale, eps = 0), large-magnitude favor_plus inputs (the
 stabilisation), and a feature count that forces 16-row chunks; for
 vq_attention: causal and not, q_offset > 0 and < 0, shared and per-head
 codebooks, GQA / MQA, C off the code tile, f32 / f16 / bf16, and a codebook
-that forces 16-row chunks. The mutation tests delete each gpu.barrier of the
-causal kernels in turn and require a race to be reported. Sizes are small:
+that forces 16-row chunks; 30 seeded random configurations of either op
+(ATTNFLOW_SIMT_RANDOM_CASES=N runs N). The mutation tests delete each
+gpu.barrier of the causal kernels in turn and require a race to be reported. Sizes are small:
 the interpreter runs in Python (the file takes ~1 min on two cores).
 
 Marked ``compiled``; attnflow-opt comes from ATTNFLOW_BIN_DIR or PATH (as
 test_gpu_kernel_simt.py).
 """
 
+import os
+import random
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -193,9 +196,13 @@ def lower(opt, module, options=""):
 
 def check(case, kernel, inputs):
     assert "attnflow." not in kernel
-    if min(case.sq, case.skv) > 1:
-        # Nothing quadratic: no buffer or view holds Sq x Skv.
-        assert f"x{case.sq}x{case.skv}x" not in kernel
+    # Nothing quadratic: no buffer or view ends in Sq x Skv (checked where
+    # no other size of the IR, a tile or a head dim, can spell the same).
+    sizes = {1, 32, 33, 64, 65, case.d, case.d + 1, case.dv}
+    sizes |= {getattr(case, "m", 0), getattr(case, "m", 0) + 1,
+              getattr(case, "c", 0), getattr(case, "c", 0) + 1}
+    if not sizes & {case.sq, case.skv}:
+        assert not re.search(rf"[<x]{case.sq}x{case.skv}x(f16|bf16|f32)\b", kernel)
     run = simt.interpret(kernel, inputs, float_mode=case.float_mode)
     assert not run.issues, "\n".join(issue.message for issue in run.issues)
     counts = run.write_counts[0]
@@ -255,6 +262,38 @@ def test_vq_attention_kernels_match_reference(name, attnflow_opt):  # noqa: F811
     # The chunk's weights against every code are [chunk][C + 1] f32.
     assert f"memref<{case.chunk}x{case.c + 1}xf32, #gpu.address_space<workgroup>>" in kernel
     check(case, kernel, inputs)
+
+
+def random_case(seed):
+    """A random configuration of either op: sizes around the 32-row chunk,
+    the 32-column value slice, the 64-key and 32-code tiles of the codes
+    kernel; any feature map, mask, element type and arithmetic."""
+    rng = random.Random(seed)
+    hkv = rng.choice([1, 2])
+    causal = rng.random() < 0.6
+    sq = rng.choice([1, 2, 31, 32, 33, 64, 65, 100])
+    common = dict(causal=causal, b=rng.choice([1, 2]), hkv=hkv, hq=hkv * rng.choice([1, 2, 3]),
+                  sq=sq, d=rng.choice([1, 3, 8, 16]), dv=rng.choice([1, 5, 32, 33]),
+                  element_type=rng.choice(["f32", "f32", "f16", "bf16"]),
+                  float_mode=rng.choice(["float64", "f32"]))
+    if rng.random() < 0.5:
+        skv = sq if causal else rng.choice([1, 17, 40, 65])
+        feature_map = rng.choice(["favor_plus", "relu", "elu_plus_one"])
+        return Case(feature_map, skv=skv, m=rng.choice([1, 7, 16, 33]), **common)
+    skv = rng.choice([1, 17, 40, 65, 130])
+    return VQCase(skv=skv, c=rng.choice([1, 5, 32, 33, 70]), per_head=rng.random() < 0.5,
+                  **common)
+
+
+# More with ATTNFLOW_SIMT_RANDOM_CASES=N.
+RANDOM_CASES = int(os.environ.get("ATTNFLOW_SIMT_RANDOM_CASES", "30"))
+
+
+@pytest.mark.parametrize("seed", range(RANDOM_CASES))
+def test_random_configuration(seed, attnflow_opt):  # noqa: F811
+    case = random_case(seed)
+    inputs = case.inputs(seed)
+    check(case, lower(attnflow_opt, case.module(inputs)), inputs)
 
 
 # Every gpu.barrier of the causal kernels is needed: deleting any one of
