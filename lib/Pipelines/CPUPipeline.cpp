@@ -71,6 +71,9 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   chunkOptions.vqBlock = options.vqBlock;
   chunkOptions.vectorWidth = vectorWidth;
   pm.addPass(createChunkLinearAttentionPass(chunkOptions));
+  // rnn_solve newton / quasi_newton -> DEER iterations over
+  // linear_recurrence, which the next pass turns into a parallel scan.
+  pm.addPass(createLowerRnnSolvePass());
   // linear_recurrence as a chunked parallel scan (chunks in an scf.forall).
   ChunkLinearRecurrencePassOptions recurrenceOptions;
   recurrenceOptions.vectorWidth = vectorWidth;

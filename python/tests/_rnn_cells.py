@@ -1,4 +1,4 @@
-"""RNN cells shared by the Jacobian and DEER tests: each is MLIR text for the
+"""RNN cells shared by the Jacobian and DEER tests and the DEER benchmark: each is MLIR text for the
 body of a cell (arguments %h, %u and its parameters, ending in a terminator
 given by the caller) plus the same cell and its Jacobian written in float64
 numpy from the formulas (batched: h [K, N], u [K, M])."""
@@ -166,3 +166,37 @@ def weights(rng, cell):
 def param_signature(cell, t="f64"):
     return ", ".join(f"%{name}: tensor<{'x'.join(map(str, s))}x{t}>"
                      for name, s in cell.params)
+
+
+def _tensor(shape, t):
+    return f"tensor<{'x'.join(map(str, shape))}x{t}>"
+
+
+def rnn_solve_module(cell, method, batch, steps, n, m, t="f64", max_iterations=32,
+                tolerance=1e-5, jacobian_body=None, jacobian_type=None):
+    """@main(h0, u, params...) -> (states, iters) around one rnn_solve whose
+    cell region is ``cell.body`` (and jacobian region ``jacobian_body``,
+    yielding %jac of ``jacobian_type``)."""
+    types = [_tensor(shape, t) for _, shape in cell.params]
+    outer = ", ".join(f"%p_{name}: {ty}" for (name, _), ty in zip(cell.params, types))
+    operands = ", ".join(f"%p_{name}" for name, _ in cell.params)
+    block = (f"^bb0(%h: {_tensor((n,), t)}, %u: {_tensor((m,), t)}, "
+             f"{param_signature(cell, t)}):")
+    states = _tensor((batch, steps, n), t)
+    jacobian = ""
+    if jacobian_body is not None:
+        jacobian = (f" jacobian {{\n  {block}{jacobian_body}"
+                    f"  attnflow.yield %jac : {jacobian_type}\n  }}")
+    return f"""
+func.func @main(%h0: {_tensor((batch, n), t)}, %useq: {_tensor((batch, steps, m), t)},
+                {outer}) -> ({states}, tensor<i64>) {{
+  %s, %it = attnflow.rnn_solve %h0, %useq ({operands} : {", ".join(types)})
+      {{method = #attnflow.rnn_method<{method}>, max_iterations = {max_iterations},
+       tolerance = {tolerance:.17e} : f64}}
+      : {_tensor((batch, n), t)}, {_tensor((batch, steps, m), t)} -> {states}, tensor<i64>
+      cell {{
+  {block}{cell.body}  attnflow.yield %out : {_tensor((n,), t)}
+  }}{jacobian}
+  return %s, %it : {states}, tensor<i64>
+}}
+"""

@@ -103,10 +103,66 @@ FailureOr<Value> scalarTangent(ImplicitLocOpBuilder &b, Operation *op,
       .Default([](Operation *) { return failure(); });
 }
 
+bool isPointwise(Operation *op) {
+  return isa<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
+             arith::NegFOp, arith::ExtFOp, arith::TruncFOp, math::TanhOp,
+             math::ExpOp, math::LogOp>(op);
+}
+
+/// Whether diag(dF/dh) follows from diagonals alone, so quasi-Newton needs no
+/// N x N tangent: every value depending on h has h's type and its tangent is
+/// either diagonal ("exact": an elementwise function of h) or known only by
+/// its diagonal. Elementwise ops and sums keep diagonals
+/// (diag(D T) = D diag(T)); a matvec A x with A independent of h and x exact
+/// has diag(A diag(d)) = diag(A) d. Anything else needs the dense tangent.
+bool diagonalSuffices(Block &cell) {
+  Type hType = cell.getArgument(0).getType();
+  DenseMap<Value, bool> exact{{cell.getArgument(0), true}};
+  for (Operation &op : cell.without_terminator()) {
+    bool depends = false, allExact = true;
+    op.walk([&](Operation *inner) {
+      for (Value operand : inner->getOperands())
+        if (auto it = exact.find(operand); it != exact.end()) {
+          depends = true;
+          allExact &= it->second;
+        }
+    });
+    if (!depends)
+      continue;
+    if (op.getNumResults() != 1 || op.getResult(0).getType() != hType)
+      return false;
+    if (auto matvec = dyn_cast<linalg::MatvecOp>(op)) {
+      Value x = matvec.getDpsInputs()[1];
+      if (exact.count(matvec.getDpsInputs()[0]) ||
+          (exact.count(x) && !exact.lookup(x)))
+        return false;
+      exact[op.getResult(0)] = false;
+      continue;
+    }
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (generic) {
+      llvm::SetVector<Value> above;
+      getUsedValuesDefinedAbove(generic.getRegion(), above);
+      if (generic.getNumLoops() != 1 || generic.getNumDpsInits() != 1 ||
+          llvm::any_of(above, [&](Value v) { return exact.count(v); }) ||
+          !llvm::all_of(generic.getIndexingMapsArray(),
+                        [](AffineMap map) { return map.isIdentity(); }))
+        return false;
+    } else if (!isPointwise(&op)) {
+      return false;
+    }
+    exact[op.getResult(0)] = allExact;
+  }
+  return true;
+}
+
 class JacobianEmitter {
 public:
-  JacobianEmitter(OpBuilder &builder, Location loc, int64_t n)
-      : b(loc, builder), n(n) {}
+  /// With `diagonalTangents` (only where diagonalSuffices) a tangent is the
+  /// diagonal of dv/dh, of v's own type.
+  JacobianEmitter(OpBuilder &builder, Location loc, int64_t n,
+                  bool diagonalTangents)
+      : b(loc, builder), n(n), diagonalTangents(diagonalTangents) {}
 
   FailureOr<CellAndJacobian> run(Block &cell, ValueRange args,
                                  JacobianForm form) {
@@ -118,7 +174,7 @@ public:
         return failure();
     Value f = cell.getTerminator()->getOperand(0);
     Value jacobian = tangentOrZero(f);
-    if (form == JacobianForm::Diagonal)
+    if (form == JacobianForm::Diagonal && !diagonalTangents)
       jacobian = emitDiagonal(b, b.getLoc(), jacobian);
     return CellAndJacobian{primal.lookupOrDefault(f), jacobian};
   }
@@ -132,6 +188,8 @@ private:
     if (auto tensor = dyn_cast<RankedTensorType>(type)) {
       if (!isa<FloatType>(tensor.getElementType()) || !tensor.hasStaticShape())
         return {};
+      if (diagonalTangents)
+        return tensor;
       SmallVector<int64_t> shape(tensor.getShape());
       shape.push_back(n);
       return RankedTensorType::get(shape, tensor.getElementType());
@@ -147,9 +205,12 @@ private:
                               createFloatConstant(b, element, 0.0));
   }
 
-  /// I_N, the seed: dh/dh.
+  /// I_N, the seed: dh/dh (its diagonal: ones).
   Value identity(RankedTensorType hType) {
     Type element = hType.getElementType();
+    if (diagonalTangents)
+      return createFilledTensor(b, {n}, element,
+                                createFloatConstant(b, element, 1.0));
     Value init = createEmptyTensor(b, {n, n}, element);
     return createGeneric(
         b, init, {}, {}, getDimsMap(ctx(), 2, {0, 1}), {kPar, kPar},
@@ -224,10 +285,11 @@ private:
       return success();
     }
     return TypeSwitch<Operation *, LogicalResult>(&op)
-        .Case<arith::AddFOp, arith::SubFOp, arith::MulFOp, arith::DivFOp,
-              arith::NegFOp, arith::ExtFOp, arith::TruncFOp, math::TanhOp,
-              math::ExpOp, math::LogOp>(
-            [&](Operation *pointwise) { return emitPointwise(pointwise); })
+        .Case([&](linalg::MatvecOp matvec) -> LogicalResult {
+          if (diagonalTangents)
+            return emitDiagonalMatvec(matvec);
+          return emitLinalg(matvec);
+        })
         .Case([&](linalg::LinalgOp linalgOp) { return emitLinalg(linalgOp); })
         .Case([&](tensor::ExtractOp extract) { return emitExtract(extract); })
         .Case([&](tensor::InsertOp insert) { return emitInsert(insert); })
@@ -237,7 +299,9 @@ private:
         .Case(
             [&](tensor::InsertSliceOp slice) { return emitInsertSlice(slice); })
         .Case([&](tensor::ConcatOp concat) { return emitConcat(concat); })
-        .Default([&](Operation *other) { return unsupported(other); });
+        .Default([&](Operation *other) {
+          return isPointwise(other) ? emitPointwise(other) : unsupported(other);
+        });
   }
 
   /// An arith / math op on scalars or elementwise on tensors of shape S: its
@@ -256,7 +320,7 @@ private:
       return unsupportedShape(op);
     unsigned rank = type.getRank();
     SmallVector<unsigned> primalDims;
-    for (unsigned d = 0; d + 1 < rank; ++d)
+    for (unsigned d = 0; d < rank - (diagonalTangents ? 0 : 1); ++d)
       primalDims.push_back(d);
     AffineMap primalMap = getDimsMap(ctx(), rank, primalDims);
     AffineMap tangentMap = AffineMap::getMultiDimIdentityMap(rank, ctx());
@@ -339,12 +403,14 @@ private:
       summand = add.getLhs() == acc ? add.getRhs() : add.getLhs();
     }
 
+    // Dense tangents add a trailing parallel loop over the seeds.
     unsigned loops = op.getNumLoops();
+    unsigned seedLoops = diagonalTangents ? 0 : 1;
     auto extend = [&](AffineMap map, bool seed) {
       SmallVector<AffineExpr> exprs(map.getResults());
-      if (seed)
+      if (seed && !diagonalTangents)
         exprs.push_back(getAffineDimExpr(loops, ctx()));
-      return AffineMap::get(loops + 1, 0, exprs, ctx());
+      return AffineMap::get(loops + seedLoops, 0, exprs, ctx());
     };
     // Each original block argument read by the body: its primal and (when it
     // depends on h) its tangent become inputs of the tangent generic.
@@ -381,7 +447,7 @@ private:
           createEmptyTensor(b, type.getShape(), type.getElementType());
     }
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-    iterators.push_back(kPar);
+    iterators.append(seedLoops, kPar);
 
     Operation *failedOp = nullptr;
     Value tangent = createGeneric(
@@ -423,6 +489,29 @@ private:
     if (failedOp)
       return unsupported(failedOp);
     return setTangent(result, tangent);
+  }
+
+  /// diag(d init + A dx) = d init + diag(A) dx for A independent of h and x
+  /// exact (diagonalSuffices).
+  LogicalResult emitDiagonalMatvec(linalg::MatvecOp op) {
+    b.clone(*op, primal);
+    Value x = op.getDpsInputs()[1];
+    Value init = op.getDpsInits()[0];
+    Value dx = tangents.lookup(x);
+    if (!dx)
+      return setTangent(op.getResult(0), tangents.lookup(init));
+    MLIRContext *context = ctx();
+    Value diagonal = createGeneric(
+        b, tangentOrZero(init),
+        {primal.lookupOrDefault(op.getDpsInputs()[0]), dx},
+        {getDimsMap(context, 1, {0, 0}), getDimsMap(context, 1, {0})},
+        getDimsMap(context, 1, {0}), {kPar},
+        [](ImplicitLocOpBuilder &nb, ValueRange args) {
+          Value product = arith::MulFOp::create(nb, args[0], args[1]);
+          Value sum = arith::AddFOp::create(nb, args[2], product);
+          linalg::YieldOp::create(nb, sum);
+        });
+    return setTangent(op.getResult(0), diagonal);
   }
 
   LogicalResult emitExtract(tensor::ExtractOp op) {
@@ -491,6 +580,7 @@ private:
 
   ImplicitLocOpBuilder b;
   int64_t n;
+  bool diagonalTangents;
   IRMapping primal;
   DenseMap<Value, Value> tangents;
 };
@@ -527,5 +617,8 @@ mlir::attnflow::emitCellAndJacobian(OpBuilder &b, Location loc, Block &cell,
       terminator->getOperand(0).getType() != hType)
     return terminator->emitOpError("must yield the new state of type ")
            << hType << " first";
-  return JacobianEmitter(b, loc, hType.getDimSize(0)).run(cell, args, form);
+  bool diagonalTangents =
+      form == JacobianForm::Diagonal && diagonalSuffices(cell);
+  return JacobianEmitter(b, loc, hType.getDimSize(0), diagonalTangents)
+      .run(cell, args, form);
 }
