@@ -133,6 +133,49 @@ def rectified_flow_sampler(method, steps):
     return spec
 
 
+def _rnn_reference(cell, h0, u, params):
+    """The sequential recurrence h_t = cell(h_{t-1}, u_t) in float64."""
+    params = [p.astype(np.float64) for p in params]
+    return lambda: reference.rnn_sequential(cell, h0, u, params)
+
+
+def deer_tanh_rnn(rng):
+    """Seeded h0, inputs and weights (N(0, 1 / fan-in)); W scaled to spectral
+    radius 0.9. Reference: the sequential tanh RNN."""
+    n, m, batch, steps = 16, 16, 4, 2048
+    w, uw = (rng.standard_normal((n, k)) / np.sqrt(k) for k in (n, m))
+    w *= 0.9 / np.max(np.abs(np.linalg.eigvals(w)))
+    b = 0.1 * rng.standard_normal(n)
+    params = [p.astype(np.float32) for p in (w, uw, b)]
+    h0 = rng.standard_normal((batch, n), dtype=np.float32)
+    u = rng.standard_normal((batch, steps, m), dtype=np.float32)
+
+    def cell(h, ut, w, uw, b):
+        return np.tanh(w @ h + uw @ ut + b)
+    return [h0, u, *params], _rnn_reference(cell, h0, u, params)
+
+
+def deer_gru(rng):
+    """Seeded h0, inputs and GRU weights (N(0, 1 / fan-in), biases 0.1 N(0,
+    1)). Reference: the sequential GRU."""
+    n, m, batch, steps = 16, 8, 2, 1024
+    params = []
+    for _ in range(3):
+        params += [rng.standard_normal((n, n)) / np.sqrt(n),
+                   rng.standard_normal((n, m)) / np.sqrt(m),
+                   0.1 * rng.standard_normal(n)]
+    params = [p.astype(np.float32) for p in params]
+    h0 = rng.standard_normal((batch, n), dtype=np.float32)
+    u = rng.standard_normal((batch, steps, m), dtype=np.float32)
+
+    def cell(h, ut, wz, uz, bz, wr, ur, br, wn, un, bn):
+        z = 1 / (1 + np.exp(-(wz @ h + uz @ ut + bz)))
+        r = 1 / (1 + np.exp(-(wr @ h + ur @ ut + br)))
+        c = np.tanh(wn @ (r * h) + un @ ut + bn)
+        return (1 - z) * c + z * h
+    return [h0, u, *params], _rnn_reference(cell, h0, u, params)
+
+
 # A name "file:entry" runs function @entry of file.mlir (default @main).
 EXAMPLES = {
     "llama31_8b_attention": llama31_8b_attention,
@@ -142,6 +185,8 @@ EXAMPLES = {
     "transformer_vq_layer": transformer_vq_layer,
     "rectified_flow_sampler:euler8": rectified_flow_sampler("euler", 8),
     "rectified_flow_sampler:rk4_4": rectified_flow_sampler("rk4", 4),
+    "deer_tanh_rnn": deer_tanh_rnn,
+    "deer_gru": deer_gru,
 }
 
 
