@@ -16,7 +16,10 @@
 namespace mlir::attnflow {
 
 /// The Jacobian's form: dense dF/dh (tensor<NxN>, J[i][j] = dF_i / dh_j) or
-/// its diagonal (tensor<N>, quasi-Newton).
+/// its diagonal (tensor<N>, quasi-Newton). The diagonal is derived from
+/// diagonals alone (no N x N tangent) when every value depending on h has h's
+/// type and flows through elementwise ops and matvecs of elementwise
+/// functions of h; otherwise it is the dense tangent's diagonal.
 enum class JacobianForm { Dense, Diagonal };
 
 struct CellAndJacobian {
