@@ -195,8 +195,7 @@ struct OdeSolveToLinalg : OpRewritePattern<OdeSolveOp> {
     ImplicitLocOpBuilder b(loc, rewriter);
     RankedTensorType stateType = op.getX0().getType();
     Type computeType = getComputeType(stateType);
-    SmallVector<double> grid = op.getEffectiveTimeGrid();
-    int64_t steps = static_cast<int64_t>(grid.size()) - 1;
+    int64_t steps = op.getEffectiveNumSteps();
     bool trajectory = op.getReturnTrajectory();
     int64_t rank = stateType.getRank();
 
@@ -236,7 +235,7 @@ struct OdeSolveToLinalg : OpRewritePattern<OdeSolveOp> {
     // returning constants on an explicit grid (host scalars either way, so
     // the GPU path keeps no table in memory).
     Value t, dt;
-    if (op.getTimeGrid()) {
+    if (std::optional<ArrayRef<double>> grid = op.getTimeGrid()) {
       auto select = scf::IndexSwitchOp::create(
           nb, TypeRange{computeType, computeType}, n,
           llvm::to_vector(llvm::seq<int64_t>(0, steps)), steps);
@@ -246,9 +245,10 @@ struct OdeSolveToLinalg : OpRewritePattern<OdeSolveOp> {
         rewriter.setInsertionPointToStart(&block);
         ImplicitLocOpBuilder cb(loc, rewriter);
         scf::YieldOp::create(
-            cb, ValueRange{createFloatConstant(cb, computeType, grid[step]),
-                           createFloatConstant(cb, computeType,
-                                               grid[step + 1] - grid[step])});
+            cb,
+            ValueRange{createFloatConstant(cb, computeType, (*grid)[step]),
+                       createFloatConstant(cb, computeType,
+                                           (*grid)[step + 1] - (*grid)[step])});
       };
       for (int64_t step = 0; step < steps; ++step)
         yieldStep(select.getCaseRegions()[step], step);
@@ -256,8 +256,8 @@ struct OdeSolveToLinalg : OpRewritePattern<OdeSolveOp> {
       t = select.getResult(0);
       dt = select.getResult(1);
     } else {
-      double t0 = grid.front();
-      double h = (grid.back() - grid.front()) / static_cast<double>(steps);
+      double t0 = op.getEffectiveT0();
+      double h = (op.getEffectiveT1() - t0) / static_cast<double>(steps);
       Value index =
           arith::IndexCastOp::create(nb, nb.getI64Type(), n).getResult();
       Value count = arith::SIToFPOp::create(nb, computeType, index);

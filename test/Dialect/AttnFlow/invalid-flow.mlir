@@ -35,6 +35,17 @@ func.func @zero_steps(%x0: tensor<2xf32>) -> tensor<2xf32> {
 
 // -----
 
+func.func @trajectory_too_long(%x0: tensor<2xf32>) -> tensor<?x2xf32> {
+  // expected-error @+1 {{expects num_steps + 1 (the trajectory length) to fit in int64, got num_steps = 9223372036854775807}}
+  %0 = attnflow.ode_solve %x0 () {method = #attnflow.ode_method<euler>, num_steps = 9223372036854775807 : i64, return_trajectory = true} : tensor<2xf32> -> tensor<?x2xf32> velocity {
+  ^bb0(%x: tensor<2xf32>, %t: f32):
+    attnflow.yield %x : tensor<2xf32>
+  }
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
 func.func @missing_method(%x0: tensor<2xf32>) -> tensor<2xf32> {
   // expected-error @+1 {{requires attribute 'method'}}
   %0 = attnflow.ode_solve %x0 () {num_steps = 2 : i64} : tensor<2xf32> -> tensor<2xf32> velocity {

@@ -749,18 +749,22 @@ static LogicalResult verifyStaticState(Operation *op, Value state,
   return success();
 }
 
-SmallVector<double> OdeSolveOp::getEffectiveTimeGrid() {
+double OdeSolveOp::getEffectiveT0() {
+  if (std::optional<APFloat> t0 = getT0())
+    return t0->convertToDouble();
+  return getTimeGrid() ? getTimeGrid()->front() : 0.0;
+}
+
+double OdeSolveOp::getEffectiveT1() {
+  if (std::optional<APFloat> t1 = getT1())
+    return t1->convertToDouble();
+  return getTimeGrid() ? getTimeGrid()->back() : 1.0;
+}
+
+int64_t OdeSolveOp::getEffectiveNumSteps() {
   if (std::optional<ArrayRef<double>> grid = getTimeGrid())
-    return SmallVector<double>(*grid);
-  double t0 = getT0() ? getT0()->convertToDouble() : 0.0;
-  double t1 = getT1() ? getT1()->convertToDouble() : 1.0;
-  int64_t steps = *getNumSteps();
-  SmallVector<double> grid;
-  for (int64_t i = 0; i < steps; ++i)
-    grid.push_back(t0 + (t1 - t0) * static_cast<double>(i) /
-                            static_cast<double>(steps));
-  grid.push_back(t1);
-  return grid;
+    return static_cast<int64_t>(grid->size()) - 1;
+  return getNumSteps().value_or(0);
 }
 
 LogicalResult OdeSolveOp::verify() {
@@ -777,6 +781,11 @@ LogicalResult OdeSolveOp::verify() {
   int64_t steps = getNumSteps().value_or(0);
   if (hasSteps && steps < 1)
     return emitOpError() << "expects num_steps >= 1, got " << steps;
+  if (hasSteps && getReturnTrajectory() &&
+      steps == std::numeric_limits<int64_t>::max())
+    return emitOpError() << "expects num_steps + 1 (the trajectory length) "
+                            "to fit in int64, got num_steps = "
+                         << steps;
   if (std::optional<ArrayRef<double>> grid = getTimeGrid()) {
     int64_t size = static_cast<int64_t>(grid->size());
     if (size < 2)

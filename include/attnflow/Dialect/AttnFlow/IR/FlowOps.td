@@ -96,9 +96,12 @@ def AttnFlow_OdeSolveOp : AttnFlow_Op<"ode_solve", [
   let hasRegionVerifier = 1;
 
   let extraClassDeclaration = [{
-    /// The N + 1 times of the integration grid: time_grid, or the uniform
-    /// grid t0 + (t1 - t0) i / N (last point exactly t1).
-    ::llvm::SmallVector<double> getEffectiveTimeGrid();
+    /// The first and last times: t0 / t1, else the time_grid's ends, else
+    /// 0.0 / 1.0.
+    double getEffectiveT0();
+    double getEffectiveT1();
+    /// N: num_steps, or the time_grid's length - 1.
+    int64_t getEffectiveNumSteps();
   }];
 }
 
