@@ -249,7 +249,8 @@ VQ_CASES = {
     "noncausal_bf16_mqa": VQCase(hq=3, element_type="bf16", sq=20, skv=45),
     "causal_f32_arithmetic": VQCase(causal=True, hq=2, float_mode="f32", sq=45, skv=45),
     # C = 700 codes: 32-row chunks need 4 (32 * 9 + 32 * 701 + 32 * 33 +
-    # 32 * 32 + 33 * 700) = 191600 bytes, over sm_80's 166912: 16-row chunks.
+    # 32 * 32 + 33 * 700 + 32 * 9) = 192752 bytes, over sm_80's 166912:
+    # 16-row chunks.
     "causal_c700_chunk16": VQCase(causal=True, c=700, sq=20, skv=20, chunk=16),
 }
 
@@ -307,13 +308,16 @@ def test_random_configuration(seed, attnflow_opt):  # noqa: F811
 # other threads of the row read), after the intra-chunk products, after the
 # output (its reads of S and z precede the update). VQ: 2 per code tile
 # (top, after staging); per key chunk of the prefix pass 2 (top, after
-# staging); per query chunk the top, after the staging, after the scores
-# (the exact scores read other threads' scores), after the exact scores
+# staging); per query chunk the top, per codebook tile of the scores 2 (top,
+# after staging; the first also orders the chunk's staging), after the
+# scores (the exact scores read other threads' scores), after the exact scores
 # (the weights overwrite the scores), after the weights, before the keys
 # enter the aggregates (the output's reads of them precede the update).
 MUTATIONS = {
     "linear_favor_causal": (Case(causal=True, sq=40, skv=40, d=4, dv=8, m=16), 2 * 2 + 1 + 5),
-    "vq_causal_prefix_keys": (VQCase(causal=True, sq=40, skv=80, c=40, d=4), 2 + 2 + 6),
+    # C = 64: two codebook tiles, and keys quantized to code 32 (the last
+    # tile's), whose scores the exact part reads right after they are written.
+    "vq_causal_prefix_keys": (VQCase(causal=True, sq=40, skv=80, c=64, d=4), 2 + 2 + 7),
 }
 
 

@@ -178,7 +178,8 @@ def ConvertLinearAttentionToGPUPass
       before the first chunk enter the aggregates first). A row without a
       visible key is 0. Non-causal: all keys enter the aggregates, then the
       query chunks read them. Cost O(S (C + L) (D + Dv)). Shared memory:
-      4 (L (D + 1) + L (C + 1) + [causal] L (L + 1) + 32 L + 33 C) bytes.
+      4 (L (D + 1) + L (C + 1) + [causal] L (L + 1) + 32 L + 33 C +
+      32 (D + 1)) bytes (the last: codebook tiles of 32 rows for the scores).
 
     Errors: M above 65536 or whose scan does not fit `shared-memory-limit`
     with chunks of 16 rows; for vq_attention D or C above 65536, or a codes

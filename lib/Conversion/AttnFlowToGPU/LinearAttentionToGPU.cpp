@@ -798,7 +798,8 @@ constexpr int64_t kCodeTile = 32;
 /// Shared-memory plan of a VQ scan block (f32 arrays): the chunk's q rows
 /// scaled by `scale` [L][D + 1], its scores, then weights, against every
 /// code [L][C + 1], the causal block's exact weights [L][L + 1], its values
-/// [L][kSlice], the per-code value sums [C][kSlice] and counts [C].
+/// [L][kSlice], the per-code value sums [C][kSlice] and counts [C], and a
+/// codebook tile [kCodeTile][D + 1] for the scores.
 struct VQScanLayout {
   int64_t chunk, headDim, numCodes;
   bool causal;
@@ -806,7 +807,7 @@ struct VQScanLayout {
   int64_t bytes() const {
     return 4 * (chunk * (headDim + 1) + chunk * (numCodes + 1) +
                 (causal ? chunk * (chunk + 1) : 0) + chunk * kSlice +
-                numCodes * (kSlice + 1));
+                numCodes * (kSlice + 1) + kCodeTile * (headDim + 1));
   }
 };
 
@@ -989,6 +990,7 @@ struct VQAttentionKernels {
           Value vShared = ctx.carve(kb, {chunk, kSlice});
           Value sums = ctx.carve(kb, {codesN, kSlice});
           Value counts = ctx.carve(kb, {codesN, 1});
+          Value codeTile = ctx.carve(kb, {kCodeTile, headDim + 1});
           Value row = e.div(tid, rowThreads);
           Value lane = e.rem(tid, rowThreads);
 
@@ -1078,29 +1080,57 @@ struct VQAttentionKernels {
                 if (causal)
                   stageValueRows(ib, v, bIdx, kvHead, key0, col0, chunk,
                                  vShared, tid);
-                gpu::BarrierOp::create(ib);
-                // t_ic of this thread's codes and its max of t_ic + ln n_c.
+                // t_ic of this thread's codes and its max of t_ic + ln n_c,
+                // over codebook tiles staged in shared memory (the first
+                // tile's barrier also orders the staging above).
                 Value rowMax = t.loop(
-                    lane, t.idx(codesN), rowThreads, {t.f32(-kInf)},
-                    [&](ImplicitLocOpBuilder &lb, Value c,
-                        ValueRange acc) -> SmallVector<Value> {
-                      Emitter l{lb};
-                      Value s = l.loop(
-                          l.idx(0), l.idx(headDim), 1, {l.f32(0.0)},
-                          [&](ImplicitLocOpBuilder &db, Value d,
-                              ValueRange a) -> SmallVector<Value> {
-                            Emitter u{db};
-                            return {u.fma(memref::LoadOp::create(
-                                              db, qShared, ValueRange{row, d}),
-                                          codeword(u, kvHead, c, d), a[0])};
-                          })[0];
-                      memref::StoreOp::create(lb, s, weights,
-                                              ValueRange{row, c});
-                      Value n = memref::LoadOp::create(lb, counts,
-                                                       ValueRange{c, l.idx(0)});
-                      return {l.fmax(acc[0],
-                                     arith::AddFOp::create(
-                                         lb, s, math::LogOp::create(lb, n)))};
+                    t.idx(0), t.idx(codesN), kCodeTile, {t.f32(-kInf)},
+                    [&](ImplicitLocOpBuilder &cb, Value ct,
+                        ValueRange tileMax) -> SmallVector<Value> {
+                      Emitter w{cb};
+                      // The previous tile's readers are done.
+                      gpu::BarrierOp::create(cb);
+                      w.forEach(tid, w.idx(kCodeTile * headDim), kThreads,
+                                [&](ImplicitLocOpBuilder &sb, Value f) {
+                                  Emitter u{sb};
+                                  Value r = u.div(f, headDim),
+                                        d = u.rem(f, headDim);
+                                  Value code =
+                                      u.minIdx(u.add(ct, r), codesN - 1);
+                                  memref::StoreOp::create(
+                                      sb, codeword(u, kvHead, code, d),
+                                      codeTile, ValueRange{r, d});
+                                });
+                      gpu::BarrierOp::create(cb);
+                      Value tileCodes = arith::MinSIOp::create(
+                          cb, arith::SubIOp::create(cb, w.idx(codesN), ct),
+                          w.idx(kCodeTile));
+                      return w.loop(
+                          lane, tileCodes, rowThreads, tileMax,
+                          [&](ImplicitLocOpBuilder &lb, Value r,
+                              ValueRange acc) -> SmallVector<Value> {
+                            Emitter l{lb};
+                            Value s = l.loop(
+                                l.idx(0), l.idx(headDim), 1, {l.f32(0.0)},
+                                [&](ImplicitLocOpBuilder &db, Value d,
+                                    ValueRange a) -> SmallVector<Value> {
+                                  return {Emitter{db}.fma(
+                                      memref::LoadOp::create(
+                                          db, qShared, ValueRange{row, d}),
+                                      memref::LoadOp::create(db, codeTile,
+                                                             ValueRange{r, d}),
+                                      a[0])};
+                                })[0];
+                            Value c = l.add(ct, r);
+                            memref::StoreOp::create(lb, s, weights,
+                                                    ValueRange{row, c});
+                            Value n = memref::LoadOp::create(
+                                lb, counts, ValueRange{c, l.idx(0)});
+                            return {
+                                l.fmax(acc[0],
+                                       arith::AddFOp::create(
+                                           lb, s, math::LogOp::create(lb, n)))};
+                          });
                     })[0];
                 // Exact scores of the chunk's keys j <= i.
                 SmallVector<Value> exactScores;

@@ -108,8 +108,9 @@ func.func @noncausal_relu_f16(%q: tensor<2x2x40x16xf16>, %k: tensor<2x2x70x16xf1
 // threads (one key each), 4 * (64 * 33 + 32 * 32) = 12544 bytes (the keys,
 // a codebook tile of 32 rows), writing i64 codes [B, Hkv, S]. The scan:
 // [1, 4, 1] blocks of 256 threads, 4 * (32 * 33 + 32 * 65 + 32 * 33 + 32 * 32
-// + 33 * 64) = 29312 bytes: q, the scores / weights against the 64 codes,
-// the exact block weights, V, the per-code sums [64, 32] and counts.
+// + 33 * 64 + 32 * 33) = 33536 bytes: q, the scores / weights against the 64
+// codes, the exact block weights, V, the per-code sums [64, 32] and counts,
+// a codebook tile of 32 rows.
 // CHECK-LABEL: func.func @causal_vq_per_head
 // CHECK-DAG:     %[[K:.*]] = bufferization.to_buffer %arg1 read_only
 // CHECK-DAG:     %[[CB:.*]] = bufferization.to_buffer %arg3 read_only
@@ -124,14 +125,18 @@ func.func @noncausal_relu_f16(%q: tensor<2x2x40x16xf16>, %k: tensor<2x2x70x16xf1
 // CHECK:             arith.cmpf olt
 // CHECK:           arith.index_cast %{{.*}} : index to i64
 // CHECK:           memref.store %{{.*}}, %[[CODES]]
-// CHECK:         gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c4{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.*}} = %c256{{(_[0-9]+)?}}, {{.*}} dynamic_shared_memory_size %c29312_i32
+// CHECK:         gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c4{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.*}} = %c256{{(_[0-9]+)?}}, {{.*}} dynamic_shared_memory_size %c33536_i32
 // CHECK:           memref.view {{.*}} to memref<32x65xf32, #gpu.address_space<workgroup>>
 // CHECK:           memref.view {{.*}} to memref<64x32xf32, #gpu.address_space<workgroup>>
 // CHECK:           scf.for
 // CHECK:             gpu.barrier
-// Scores against every code, + ln n_c for the row max.
-// CHECK:             memref.load %[[CB]]
-// CHECK:             math.log
+// Scores against every code, tile by tile of 32 staged codebook rows, +
+// ln n_c for the row max.
+// CHECK:             scf.for
+// CHECK:               gpu.barrier
+// CHECK:               memref.load %[[CB]]
+// CHECK:               gpu.barrier
+// CHECK:               math.log
 // CHECK:             gpu.barrier
 // Exact scores of the block's keys through their codes.
 // CHECK:             memref.load %[[CODES]]

@@ -10,10 +10,10 @@ func.func @too_many_features(%q: tensor<1x1x4x8xf32>, %w: tensor<600x8xf32>) -> 
 
 // -----
 
-// C = 1000 codes: 4 (16 * 9 + 16 * 1001 + 16 * 17 + 16 * 32 + 33 * 1000) =
-// 199776 bytes with 16-row chunks.
+// C = 1000 codes: 4 (16 * 9 + 16 * 1001 + 16 * 17 + 16 * 32 + 33 * 1000 +
+// 32 * 9) = 200928 bytes with 16-row chunks.
 func.func @too_many_codes(%q: tensor<1x1x4x8xf32>, %cb: tensor<1000x8xf32>) -> tensor<1x1x4x8xf32> {
-  // expected-error @+1 {{'attnflow.vq_attention' op has D = 8 and C = 1000 codes, whose scan needs 199776 bytes of shared memory per block (chunks of 16 rows, plus 16 static), more than the target's 100000}}
+  // expected-error @+1 {{'attnflow.vq_attention' op has D = 8 and C = 1000 codes, whose scan needs 200928 bytes of shared memory per block (chunks of 16 rows, plus 16 static), more than the target's 100000}}
   %o = attnflow.vq_attention %q, %q, %q, %cb {causal = true} : tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1x1x4x8xf32>, tensor<1000x8xf32> -> tensor<1x1x4x8xf32>
   return %o : tensor<1x1x4x8xf32>
 }
