@@ -12,6 +12,7 @@ import attnflow
 from attnflow import reference as R
 
 import _rnn_cells as cells
+from _helpers import as_element_type
 
 pytestmark = pytest.mark.compiled
 
@@ -199,3 +200,22 @@ def test_wrong_yield_type_is_diagnosed():
                          jacobian_body=SIN_BODY.replace("%out", "%jac"),
                          jacobian_type="tensor<3xf64>")
     expect_diagnostic(module, [h0, u, w], "jacobian", "tensor<3x3xf64>")
+
+
+@pytest.mark.parametrize("element_type", ["f16", "bf16"])
+def test_deer_low_precision(element_type):
+    # Every op of the cell and of its derived Jacobian rounds to the element
+    # type (unit roundoff u); the recurrence contracts (spectral radius 0.5),
+    # so the states stay within about 20 u of the float64 recurrence on the
+    # same rounded inputs. The tolerance, 1e-2, is above the f16 / bf16
+    # resolution of the changes.
+    u_round = {"f16": 2.0 ** -11, "bf16": 2.0 ** -8}[element_type]
+    cell, h0, u, params = tanh_rnn_problem(0.5, steps=200)
+    low = cells.tanh_rnn(4, 4, element_type)
+    inputs = [as_element_type(a, element_type) for a in (h0, u, *params)]
+    states, iters = run(low, "newton", inputs[0], inputs[1], inputs[2:],
+                        t=element_type, tolerance=1e-2)
+    f64 = [np.asarray(a, dtype=np.float64) for a in inputs]
+    seq = sequential(cell, f64[0], f64[1], f64[2:])
+    assert 1 <= iters < 32
+    assert np.max(np.abs(states.astype(np.float64) - seq)) <= 20 * u_round
