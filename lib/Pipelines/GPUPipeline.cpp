@@ -82,6 +82,7 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   ConvertLinearAttentionToGPUPassOptions linearOptions;
   linearOptions.sharedMemoryLimit = *sharedMemory;
   pm.addPass(createConvertLinearAttentionToGPUPass(linearOptions));
+  pm.addPass(createConvertLinearRecurrenceToGPUPass());
   pm.addPass(createConvertAttnFlowToLinalgPass());
   pm.addPass(createCPUEntryABIPass());
   pm.addPass(createEntrySignaturePass());

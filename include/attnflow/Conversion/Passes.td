@@ -202,6 +202,36 @@ def ConvertLinearAttentionToGPUPass
   ];
 }
 
+def ConvertLinearRecurrenceToGPUPass
+    : Pass<"convert-linear-recurrence-to-gpu"> {
+  let summary = "Lower attnflow.linear_recurrence to a block-level parallel "
+                "scan kernel (gpu.launch)";
+  let description = [{
+    Replaces each `attnflow.linear_recurrence` by one kernel on the operands'
+    read-only buffers writing a fresh output buffer (returned through
+    `bufferization.to_tensor restrict writable`): a reduce-then-scan per
+    block (Blelloch 1990, §1.4; combine (A_j A_i, A_j b_i + b_j)). A block
+    owns one batch element and 32 state columns (diagonal a: grid
+    [ceil(N / 32), B] of 32 x 8 threads) or the whole state (dense a: grid
+    [1, B] of 64 threads); each thread owns a time segment of its column,
+    reduces it to (A_s, b_s) in shared memory, the segment-0 thread scans
+    the pairs from h0 into carries, and every thread reruns its segment from
+    its carry. reverse walks each segment backwards. States in f32 (f64 for
+    f64), rounded when stored. Shared memory: 8 x 32 x 3 accumulator
+    elements (diagonal), 64 (N^2 + 2N) (dense).
+
+    Errors: dense a with N > 8 (the per-thread N x N product), B above 65535
+    (CUDA's grid y).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 def LowerBF16MmaSyncPass : Pass<"attnflow-lower-bf16-mma-sync"> {
   let summary = "Lower bf16 nvgpu.mma.sync m16n8k16 to nvvm.mma.sync";
   let description = [{
