@@ -11,6 +11,7 @@
 #include "attnflow/Pipelines/Pipelines.h"
 
 #include "attnflow/Conversion/Passes.h"
+#include "attnflow/Dialect/AttnFlow/Transforms/Passes.h"
 #include "attnflow/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -82,6 +83,10 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   ConvertLinearAttentionToGPUPassOptions linearOptions;
   linearOptions.sharedMemoryLimit = *sharedMemory;
   pm.addPass(createConvertLinearAttentionToGPUPass(linearOptions));
+  // DEER's Newton loop would be host control flow: diagnosed, not lowered.
+  LowerRnnSolvePassOptions rnnOptions;
+  rnnOptions.hostLoops = false;
+  pm.addPass(createLowerRnnSolvePass(rnnOptions));
   pm.addPass(createConvertLinearRecurrenceToGPUPass());
   pm.addPass(createConvertAttnFlowToLinalgPass());
   pm.addPass(createCPUEntryABIPass());

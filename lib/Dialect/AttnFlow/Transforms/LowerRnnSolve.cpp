@@ -267,15 +267,26 @@ private:
 
 struct LowerRnnSolvePass
     : public mlir::attnflow::impl::LowerRnnSolvePassBase<LowerRnnSolvePass> {
+  using Base::Base;
+
   void runOnOperation() override {
     SmallVector<RnnSolveOp> solves;
     getOperation()->walk([&](RnnSolveOp op) {
       if (op.getMethod() != RnnMethod::sequential)
         solves.push_back(op);
     });
-    for (RnnSolveOp op : solves)
+    for (RnnSolveOp op : solves) {
+      if (!hostLoops) {
+        op.emitOpError("with method ")
+            << stringifyRnnMethod(op.getMethod())
+            << " iterates Newton updates in a host loop, which this pipeline "
+               "(straight-line host code, e.g. attnflow-gpu-pipeline) does not "
+               "support yet; compile it for the CPU";
+        return signalPassFailure();
+      }
       if (failed(DeerLowering(op).lower()))
         return signalPassFailure();
+    }
   }
 };
 } // namespace

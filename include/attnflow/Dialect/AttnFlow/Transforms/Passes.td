@@ -122,8 +122,15 @@ def LowerRnnSolvePass : Pass<"attnflow-lower-rnn-solve"> {
     the last change exceeds `tolerance` (a NaN change stops it); iters is
     the number of updates. A cell the derivation cannot differentiate is
     diagnosed at the offending op. `sequential` solves are left to the
-    reference decomposition.
+    reference decomposition. With `host-loops=false` (the GPU pipeline, whose
+    host code must stay straight-line) newton / quasi_newton solves are
+    diagnosed instead of lowered.
   }];
+  let options = [
+    Option<"hostLoops", "host-loops", "bool", /*default=*/"true",
+           "lower to a loop over Newton updates (false: diagnose the solves "
+           "the target cannot run)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
