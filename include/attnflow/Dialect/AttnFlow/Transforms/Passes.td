@@ -44,7 +44,11 @@ def ChunkLinearAttentionPass : Pass<"attnflow-chunk-linear-attention"> {
     (DESIGN.md §3), inside an `scf.forall` over (batch, kv head): each kv
     head's key-side state is computed once and serves its Hq / Hkv query
     heads (GQA), and the CPU pipeline runs the heads in parallel (OpenMP).
-    f16 / bf16 are computed in f32, f64 in f64.
+    f16 / bf16 are computed in f32, f64 in f64. The dense products (feature
+    logits, intra-chunk kernels, state reads and updates, VQ scores and
+    weighted sums), row sums and exps are register-tiled vector kernels on
+    tensors (VectorKernels.h: 8 rows x 2 vectors of `vector-width` f32
+    lanes of FMAs, as convert-attnflow-to-vector's); the rest is linalg.
 
     linear_attention: key features phi(K) [Skv, M] per kv head, then
       - non-causal: S = phi(K)^T V [M, Dv] and z = phi(K)^T 1 [M], and
@@ -122,14 +126,18 @@ def LowerRnnSolvePass : Pass<"attnflow-lower-rnn-solve"> {
     the last change exceeds `tolerance` (a NaN change stops it); iters is
     the number of updates. A cell the derivation cannot differentiate is
     diagnosed at the offending op. `sequential` solves are left to the
-    reference decomposition. With `host-loops=false` (the GPU pipeline, whose
-    host code must stay straight-line) newton / quasi_newton solves are
-    diagnosed instead of lowered.
+    reference decomposition. With `gpu=true` (the GPU pipeline, where only
+    kernels touch buffers) the loop keeps host code free of buffer accesses:
+    each update overwrites the iterate in place (linalg.copy into the
+    iter_arg, so bufferization keeps one buffer), the change is reduced in
+    three stages that each keep a parallel dimension (into [B, T], [B], [1];
+    the host reads back the one element, attnflow-gpu-host-memory) and
+    iters is written by a one-element linalg.fill.
   }];
   let options = [
-    Option<"hostLoops", "host-loops", "bool", /*default=*/"true",
-           "lower to a loop over Newton updates (false: diagnose the solves "
-           "the target cannot run)">
+    Option<"gpu", "gpu", "bool", /*default=*/"false",
+           "emit the GPU form (in-place iterate, device-side reductions and "
+           "iters)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
