@@ -246,3 +246,20 @@ def test_vq_attention_is_attention_on_quantized_keys(causal):
     text = ir.attention_module(q.shape, xq.shape, v.shape, causal=causal)
     (want,) = attnflow.run(text, [q, xq.astype(np.float32), v])
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# vector kernels (VectorKernels.h) at other register widths
+
+
+@pytest.mark.parametrize("width", [1, 4])
+def test_vector_widths(width):
+    """The product / row-sum / exp kernels at 1 lane (blocks of 2 f32 or 1
+    f64 element) and 4 (SSE), with partial row tiles and column blocks of
+    every kind (the host width is covered by the tests above)."""
+    check_linear(1, 4, 2, 53, 53, 12, 10, "favor_plus", True, m=20,
+                 options=f"chunk-size=24 vector-width={width}")
+    check_linear(1, 2, 1, 29, 29, 6, 5, "elu_plus_one", False,
+                 element_type="f64", options=f"vector-width={width}")
+    check_vq(1, 4, 2, 45, 45, 12, 10, 11, True,
+             options=f"vq-block=16 vector-width={width}")
