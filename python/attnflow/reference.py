@@ -1193,7 +1193,7 @@ def rnn_deer(cell, jacobian, h0, u, params=(), *, method, max_iterations=32,
         new = linear_recurrence(a.reshape((batch, steps) + a.shape[1:]), bias, h0)
         changes.append(float(np.max(np.abs(new - states))))
         states = new
-        if not changes[-1] > tolerance:
+        if changes[-1] <= tolerance:  # a NaN change is not convergence
             break
     if return_changes:
         return states, len(changes), changes

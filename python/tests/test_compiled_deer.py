@@ -219,3 +219,42 @@ def test_deer_low_precision(element_type):
     seq = sequential(cell, f64[0], f64[1], f64[2:])
     assert 1 <= iters < 32
     assert np.max(np.abs(states.astype(np.float64) - seq)) <= 20 * u_round
+
+
+DIVERGING_MODULE = """
+func.func @main(%h0: tensor<1x1xf32>, %u: tensor<1x64x1xf32>)
+    -> (tensor<1x64x1xf32>, tensor<i64>) {
+  %h, %it = attnflow.rnn_solve %h0, %u () {method = #attnflow.rnn_method<METHOD>,
+      max_iterations = 16 : i64}
+      : tensor<1x1xf32>, tensor<1x64x1xf32> -> tensor<1x64x1xf32>, tensor<i64>
+  cell {
+  ^bb0(%x: tensor<1xf32>, %ut: tensor<1xf32>):
+    %c = arith.constant dense<-8.0> : tensor<1xf32>
+    %m = arith.mulf %x, %c : tensor<1xf32>
+    %e = math.exp %m : tensor<1xf32>
+    %y = arith.addf %e, %ut : tensor<1xf32>
+    attnflow.yield %y : tensor<1xf32>
+  }
+  return %h, %it : tensor<1x64x1xf32>, tensor<i64>
+}
+"""
+
+
+@pytest.mark.parametrize("method", ["newton", "quasi_newton"])
+def test_diverging_iterate_is_not_convergence(method):
+    # h' = exp(-8 h) + u from h0 = -1: the first Newton iterates overflow to
+    # inf and the change becomes NaN. NaN does not meet the tolerance, so the
+    # solve runs all max_iterations updates (DESIGN §3) rather than stopping
+    # early as if it had converged.
+    h0 = np.full((1, 1), -1.0, np.float32)
+    u = np.full((1, 64, 1), 0.5, np.float32)
+    states, iters = attnflow.run(DIVERGING_MODULE.replace("METHOD", method),
+                                 [h0, u])
+    assert int(iters) == 16
+    cell = lambda h, ut: np.exp(-8.0 * h) + ut
+    jac = lambda h, ut: (-8.0 * np.exp(-8.0 * h))[:, :, None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, ref_iters = R.rnn_deer(cell, jac, h0.astype(np.float64),
+                                  u.astype(np.float64), method=method,
+                                  max_iterations=16)
+    assert ref_iters == 16

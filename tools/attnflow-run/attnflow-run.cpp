@@ -253,6 +253,34 @@ void freeResults(const std::vector<TensorSpec> &results,
     std::free(allocated);
 }
 
+//===----------------------------------------------------------------------===//
+// Allocation in compiled code.
+//===----------------------------------------------------------------------===//
+
+/// Reports an allocation of the compiled function that failed and exits
+/// before any output is written: MLIR's memref lowering does not check the
+/// pointer malloc returns, so the code would write through null.
+[[noreturn]] void outOfMemory(size_t bytes) {
+  llvm::errs() << kTool << ": error: out of memory: the compiled function "
+               << "could not allocate " << bytes << " bytes\n";
+  llvm::errs().flush();
+  std::_Exit(1);
+}
+
+void *checkedMalloc(size_t bytes) {
+  void *pointer = std::malloc(bytes);
+  if (!pointer && bytes != 0)
+    outOfMemory(bytes);
+  return pointer;
+}
+
+void *checkedAlignedAlloc(size_t alignment, size_t bytes) {
+  void *pointer = std::aligned_alloc(alignment, bytes);
+  if (!pointer && bytes != 0)
+    outOfMemory(bytes);
+  return pointer;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -403,6 +431,16 @@ int main(int argc, char **argv) {
   if (!engine)
     return fail("JIT compilation failed: " +
                 oneLine(llvm::toString(engine.takeError())));
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("malloc")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&checkedMalloc),
+        llvm::JITSymbolFlags::Exported};
+    symbols[interner("aligned_alloc")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&checkedAlignedAlloc),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   (*engine)->initialize();
   auto function = (*engine)->lookupPacked(entryName);
   if (!function)

@@ -105,15 +105,16 @@ public:
         b, TypeRange{initial.getType(), i64, f64},
         ValueRange{initial, zero, infinity},
         [&](OpBuilder &nested, Location loc, ValueRange args) {
-          // Continue while updates remain and the last change exceeded the
-          // tolerance (a NaN change stops too).
+          // Continue while updates remain and the last change did not meet
+          // the tolerance: a NaN change (a diverged iterate) is not
+          // convergence, so it runs to max_iterations (DESIGN §3).
           ImplicitLocOpBuilder nb(loc, nested);
           Value more = arith::CmpIOp::create(
               nb, arith::CmpIPredicate::slt, args[1],
               arith::ConstantOp::create(
                   nb, nb.getI64IntegerAttr(op.getMaxIterations())));
           Value above = arith::CmpFOp::create(
-              nb, arith::CmpFPredicate::OGT, args[2],
+              nb, arith::CmpFPredicate::UGT, args[2],
               createFloatConstant(nb, f64,
                                   op.getTolerance().convertToDouble()));
           scf::ConditionOp::create(nb, arith::AndIOp::create(nb, more, above),
