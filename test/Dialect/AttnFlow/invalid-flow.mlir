@@ -101,6 +101,39 @@ func.func @grid_not_finite(%x0: tensor<2xf32>) -> tensor<2xf32> {
 
 // -----
 
+func.func @grid_overflows_f32(%x0: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{expects times that fit in f32 (the type of the velocity's t), got 1.000000e+300}}
+  %0 = attnflow.ode_solve %x0 () {method = #attnflow.ode_method<euler>, time_grid = array<f64: 0.0, 1.0e300>} : tensor<2xf32> -> tensor<2xf32> velocity {
+  ^bb0(%x: tensor<2xf32>, %t: f32):
+    attnflow.yield %x : tensor<2xf32>
+  }
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @t1_overflows_f32(%x0: tensor<2xbf16>) -> tensor<2xbf16> {
+  // expected-error @+1 {{expects times that fit in f32 (the type of the velocity's t), got 1.000000e+39}}
+  %0 = attnflow.ode_solve %x0 () {method = #attnflow.ode_method<euler>, num_steps = 4 : i64, t1 = 1.0e39 : f64} : tensor<2xbf16> -> tensor<2xbf16> velocity {
+  ^bb0(%x: tensor<2xbf16>, %t: f32):
+    attnflow.yield %x : tensor<2xbf16>
+  }
+  return %0 : tensor<2xbf16>
+}
+
+// -----
+
+func.func @step_overflows_f32(%x0: tensor<2xf16>) -> tensor<2xf16> {
+  // expected-error @+1 {{expects steps that fit in f32 (the compute type of the state), got a step from -3.000000e+38 to 3.000000e+38}}
+  %0 = attnflow.ode_solve %x0 () {method = #attnflow.ode_method<euler>, time_grid = array<f64: -3.0e38, 3.0e38>} : tensor<2xf16> -> tensor<2xf16> velocity {
+  ^bb0(%x: tensor<2xf16>, %t: f32):
+    attnflow.yield %x : tensor<2xf16>
+  }
+  return %0 : tensor<2xf16>
+}
+
+// -----
+
 func.func @grid_not_monotonic(%x0: tensor<2xf32>) -> tensor<2xf32> {
   // expected-error @+1 {{expects a strictly increasing time_grid (as its first step), got 5.000000e-01 then 2.500000e-01 at indices 1 and 2}}
   %0 = attnflow.ode_solve %x0 () {method = #attnflow.ode_method<euler>, time_grid = array<f64: 0.0, 0.5, 0.25, 1.0>} : tensor<2xf32> -> tensor<2xf32> velocity {

@@ -823,6 +823,25 @@ LogicalResult OdeSolveOp::verify() {
   }
 
   auto stateType = getX0().getType();
+  // The velocity's t is f32, and steps are computed in f32 (f64 for f64
+  // states): a time or step that overflows would silently become inf.
+  constexpr double kF32Max = std::numeric_limits<float>::max();
+  SmallVector<double> times;
+  if (std::optional<ArrayRef<double>> grid = getTimeGrid())
+    llvm::append_range(times, *grid);
+  else
+    times = {getEffectiveT0(), getEffectiveT1()};
+  for (double time : times)
+    if (!(std::abs(time) <= kF32Max))
+      return emitOpError() << "expects times that fit in f32 (the type of "
+                              "the velocity's t), got "
+                           << time;
+  if (!stateType.getElementType().isF64())
+    for (size_t i = 1; i < times.size(); ++i)
+      if (!(std::abs(times[i] - times[i - 1]) <= kF32Max))
+        return emitOpError() << "expects steps that fit in f32 (the compute "
+                                "type of the state), got a step from "
+                             << times[i - 1] << " to " << times[i];
   RankedTensorType expected = stateType;
   if (getReturnTrajectory()) {
     int64_t points =
