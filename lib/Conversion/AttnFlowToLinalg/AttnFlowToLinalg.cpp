@@ -964,13 +964,19 @@ struct ConvertAttnFlowToLinalgPass
     populateAttnFlowToLinalgPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
-    WalkResult leftover = getOperation()->walk([](Operation *op) {
-      if (isa<AttnFlowDialect>(op->getDialect())) {
-        op->emitOpError("has no reference decomposition to linalg");
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
+    // Pre-order, so that a region op is named rather than its yield.
+    WalkResult leftover =
+        getOperation()->walk<WalkOrder::PreOrder>([](Operation *op) {
+          if (!isa<AttnFlowDialect>(op->getDialect()))
+            return WalkResult::advance();
+          InFlightDiagnostic diag =
+              op->emitOpError("has no reference decomposition to linalg");
+          if (auto solve = dyn_cast<RnnSolveOp>(op))
+            diag << " for method " << stringifyRnnMethod(solve.getMethod())
+                 << ": run --attnflow-lower-rnn-solve first (it lowers the "
+                    "Newton updates to linear_recurrence)";
+          return WalkResult::interrupt();
+        });
     if (leftover.wasInterrupted())
       signalPassFailure();
   }
