@@ -21,6 +21,7 @@
 #include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
@@ -83,12 +84,16 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   ConvertLinearAttentionToGPUPassOptions linearOptions;
   linearOptions.sharedMemoryLimit = *sharedMemory;
   pm.addPass(createConvertLinearAttentionToGPUPass(linearOptions));
-  // DEER's Newton loop would be host control flow: diagnosed, not lowered.
+  // DEER: a host loop over Newton updates whose only host-side buffer
+  // access is the read-back of the change (attnflow-gpu-host-memory).
   LowerRnnSolvePassOptions rnnOptions;
-  rnnOptions.hostLoops = false;
+  rnnOptions.gpu = true;
   pm.addPass(createLowerRnnSolvePass(rnnOptions));
   pm.addPass(createConvertLinearRecurrenceToGPUPass());
   pm.addPass(createConvertAttnFlowToLinalgPass());
+  // Region bodies (rnn_solve cells, their derived Jacobians) may use arith /
+  // math elementwise on tensors, which bufferization does not take.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCPUEntryABIPass());
   pm.addPass(createEntrySignaturePass());
   pm.addPass(createCanonicalizerPass());
@@ -104,6 +109,9 @@ buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options,
   // buffers become device memory.
   pm.addPass(createExpandStridedCopiesPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  // An scf.forall (DEER's per-step cells) is one kernel: its body, linalg
+  // loops included, runs sequentially in each thread.
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
   GPUMapParallelLoopsPassOptions mapOptions;
   mapOptions.blockSize = options.blockSize;
   pm.addNestedPass<func::FuncOp>(createGPUMapParallelLoopsPass(mapOptions));

@@ -18,11 +18,13 @@ using namespace mlir;
 namespace {
 
 /// True when no iteration but the allocating one can observe `buffer`: all
-/// its uses, through views, are kernels, copies, deallocs or views.
+/// its uses, through views, are kernels, copies, host loads (a scalar read
+/// back, see attnflow-gpu-host-memory), deallocs or views.
 bool staysInIteration(Value buffer, SmallVectorImpl<Operation *> &deallocs) {
   for (OpOperand &use : buffer.getUses()) {
     Operation *user = use.getOwner();
-    if (user->getParentOfType<gpu::LaunchOp>() || isa<memref::CopyOp>(user))
+    if (user->getParentOfType<gpu::LaunchOp>() ||
+        isa<memref::CopyOp, memref::LoadOp>(user))
       continue;
     if (isa<memref::DeallocOp>(user)) {
       deallocs.push_back(user);

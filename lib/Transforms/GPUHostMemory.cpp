@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/LoopLikeInterface.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -21,6 +22,18 @@ namespace mlir::attnflow {
 using namespace mlir;
 
 namespace {
+
+/// A host load of the only element of a statically shaped, identity-layout
+/// buffer: a scalar the host reads back (e.g. the change that decides
+/// whether DEER's Newton loop goes on), worth one small copy.
+bool isScalarReadBack(Operation *op) {
+  auto load = dyn_cast<memref::LoadOp>(op);
+  if (!load)
+    return false;
+  MemRefType type = load.getMemRefType();
+  return type.hasStaticShape() && type.getNumElements() == 1 &&
+         type.getLayout().isIdentity();
+}
 
 /// Ops that touch buffer contents from the host thread.
 bool accessesMemory(Operation *op) {
@@ -45,6 +58,39 @@ struct GPUHostMemoryPass
       return WalkResult::advance();
     });
 
+    // Allocations in a kernel are per-thread scratch (an scf.forall's body
+    // run by each thread): stack buffers at the start of the kernel, since
+    // kernels cannot call the host allocator. Inside a loop of the kernel
+    // one buffer may be live across iterations, so that is not done there.
+    for (gpu::LaunchOp launch : launches) {
+      SmallVector<memref::AllocOp> allocs;
+      launch.getBody().walk(
+          [&](memref::AllocOp alloc) { allocs.push_back(alloc); });
+      for (memref::AllocOp alloc : allocs) {
+        bool inLoop = false;
+        for (Operation *parent = alloc->getParentOp(); parent != launch;
+             parent = parent->getParentOp())
+          inLoop |= isa<LoopLikeOpInterface>(parent);
+        if (inLoop) {
+          alloc.emitError() << "allocation inside a loop of a kernel: its "
+                               "buffer may live across iterations, so it "
+                               "cannot become one per-thread stack buffer";
+          return signalPassFailure();
+        }
+        if (!alloc.getType().hasStaticShape()) {
+          alloc.emitError() << "allocation of a dynamic shape inside a "
+                               "kernel: per-thread scratch must be statically "
+                               "shaped";
+          return signalPassFailure();
+        }
+        rewriter.setInsertionPointToStart(&launch.getBody().front());
+        rewriter.replaceOpWithNewOp<memref::AllocaOp>(alloc, alloc.getType(),
+                                                      alloc.getAlignmentAttr());
+      }
+      launch.getBody().walk(
+          [&](memref::DeallocOp dealloc) { rewriter.eraseOp(dealloc); });
+    }
+
     // Globals read by a kernel move into it; outlining copies the global.
     for (gpu::LaunchOp launch : launches) {
       llvm::SetVector<Value> captured;
@@ -66,6 +112,10 @@ struct GPUHostMemoryPass
 
     for (Operation *op : hostOps) {
       Location loc = op->getLoc();
+      if (isScalarReadBack(op)) {
+        readBack(rewriter, cast<memref::LoadOp>(op));
+        continue;
+      }
       if (accessesMemory(op)) {
         op->emitError() << "'" << op->getName()
                         << "' accesses a buffer from host code, but on the "
@@ -130,6 +180,22 @@ struct GPUHostMemoryPass
     }
     if (failed(freeAndReturnFresh(rewriter)))
       signalPassFailure();
+  }
+
+  /// Redirects `load` to a host buffer (a stack slot of the function, so a
+  /// loop does not grow the stack) that a gpu.memcpy fills right before it.
+  /// gpu-async-region puts the host wait for the copy in front of the load.
+  void readBack(RewriterBase &rewriter, memref::LoadOp load) {
+    MemRefType type = load.getMemRefType();
+    rewriter.setInsertionPointToStart(&getOperation().getBody().front());
+    Value host = memref::AllocaOp::create(
+        rewriter, load.getLoc(),
+        MemRefType::get(type.getShape(), type.getElementType()));
+    rewriter.setInsertionPoint(load);
+    gpu::MemcpyOp::create(rewriter, load.getLoc(), /*asyncToken=*/Type(),
+                          ValueRange{}, host, load.getMemRef());
+    rewriter.modifyOpInPlace(load,
+                             [&] { load.getMemrefMutable().assign(host); });
   }
 
   LogicalResult createCopy(RewriterBase &rewriter, Operation *at, Value source,

@@ -112,10 +112,22 @@ struct GPUMapParallelLoopsPass
           scf::tileParallelLoop(loop, {blockSize}, /*noMinMaxBounds=*/true);
       mapLoop(tiles, gpu::Processor::BlockX);
       mapLoop(elements, gpu::Processor::ThreadX);
-      elements.walk([&](scf::ParallelOp nested) {
-        if (nested != elements)
-          mapLoop(nested, gpu::Processor::Sequential);
+      // Nested loops (an scf.forall body's linalg ops) become scf.for:
+      // convert-parallel-loops-to-gpu rejects mapped loops under the tail
+      // guard's scf.if. Innermost first, so each loop's body is final.
+      SmallVector<scf::ParallelOp> nested;
+      elements.walk([&](scf::ParallelOp loop) {
+        if (loop != elements)
+          nested.push_back(loop);
       });
+      for (scf::ParallelOp loop : nested) {
+        rewriter.setInsertionPoint(loop);
+        if (failed(scf::parallelForToNestedFors(rewriter, loop))) {
+          loop.emitError() << "attnflow-gpu-map-parallel-loops cannot run "
+                              "this nested scf.parallel sequentially";
+          return signalPassFailure();
+        }
+      }
     }
   }
 };

@@ -67,3 +67,31 @@ func.func @straight_line() -> memref<4xf32> {
   %a = memref.alloc() : memref<4xf32>
   return %a : memref<4xf32>
 }
+
+// -----
+
+// A buffer the host reads back within the iteration (DEER's change,
+// reduced by a kernel, decides whether the while loop goes on) is hoisted
+// too: the load sees only what this iteration's kernel wrote.
+// CHECK-LABEL: func.func @read_back
+// CHECK:         %[[D:.*]] = memref.alloc() : memref<1xf32>
+// CHECK-NEXT:    scf.while
+// CHECK-NOT:       memref.alloc
+// CHECK:           memref.load %[[D]]
+func.func @read_back(%tol: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.while : () -> () {
+    %d = memref.alloc() : memref<1xf32>
+    gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1) threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+      memref.store %tol, %d[%tx] : memref<1xf32>
+      gpu.terminator
+    }
+    %x = memref.load %d[%c0] : memref<1xf32>
+    %go = arith.cmpf ogt, %x, %tol : f32
+    scf.condition(%go)
+  } do {
+    scf.yield
+  }
+  return
+}

@@ -143,3 +143,112 @@ func.func @unranked(%m: memref<4xf32>) -> memref<*xf32> {
   %u = memref.cast %m : memref<4xf32> to memref<*xf32>
   return %u : memref<*xf32>
 }
+
+// -----
+
+// A scalar read back: the host loads the only element of a device buffer (a
+// convergence test of a host loop). The load reads a host stack slot of the
+// function, filled by a gpu.memcpy from the device right before it
+// (gpu-async-region later puts the host wait between them); the buffer
+// itself is device memory as usual.
+// CHECK-LABEL: func.func @read_back
+// CHECK:         %[[HOST:.*]] = memref.alloca() : memref<1xf32>
+// CHECK:         %[[DEV:.*]] = gpu.alloc  () : memref<1xf32>
+// CHECK:         scf.while
+// CHECK:           gpu.launch
+// CHECK:           gpu.memcpy  %[[HOST]], %[[DEV]] : memref<1xf32>, memref<1xf32>
+// CHECK-NEXT:      %[[X:.*]] = memref.load %[[HOST]][%{{.*}}] : memref<1xf32>
+// CHECK:           arith.cmpf ogt, %[[X]]
+// CHECK:         gpu.dealloc  %[[DEV]]
+func.func @read_back(%tol: f32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %d = memref.alloc() : memref<1xf32>
+  scf.while : () -> () {
+    gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1) threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+      memref.store %tol, %d[%tx] : memref<1xf32>
+      gpu.terminator
+    }
+    %x = memref.load %d[%c0] : memref<1xf32>
+    %go = arith.cmpf ogt, %x, %tol : f32
+    scf.condition(%go)
+  } do {
+    scf.yield
+  }
+  return
+}
+
+// -----
+
+// Allocations in a kernel (an scf.forall body's temporaries) are per-thread
+// scratch: stack buffers at the start of the kernel, their deallocs gone.
+// CHECK-LABEL: func.func @kernel_scratch
+// CHECK:         gpu.launch
+// CHECK-NEXT:      %[[T:.*]] = memref.alloca() {alignment = 64 : i64} : memref<4xf32>
+// CHECK:           scf.if
+// CHECK-NOT:         memref.alloc()
+// CHECK:             memref.store %{{.*}}, %[[T]]
+// CHECK-NOT:     memref.dealloc
+func.func @kernel_scratch(%m: memref<4xf32>, %p: i1) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1) threads(%tx, %ty, %tz) in (%u = %c4, %v = %c1, %w = %c1) {
+    scf.if %p {
+      %t = memref.alloc() {alignment = 64 : i64} : memref<4xf32>
+      %a = memref.load %m[%tx] : memref<4xf32>
+      memref.store %a, %t[%tx] : memref<4xf32>
+      memref.dealloc %t : memref<4xf32>
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_loop_alloc(%m: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1) threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+    scf.for %i = %c0 to %c4 step %c1 {
+      // expected-error @+1 {{allocation inside a loop of a kernel: its buffer may live across iterations, so it cannot become one per-thread stack buffer}}
+      %t = memref.alloc() : memref<4xf32>
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Only loads are read back: a host store to a one-element buffer stays an
+// error, and so does a load through a strided one-element view.
+func.func @host_scalar_store(%m: memref<1xf32>, %x: f32) {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{'memref.store' accesses a buffer from host code, but on the GPU path buffers live in device memory; only kernels may read or write them}}
+  memref.store %x, %m[%c0] : memref<1xf32>
+  return
+}
+
+// -----
+
+func.func @host_strided_scalar_load(%m: memref<4x4xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %s = memref.subview %m[1, 1] [1, 1] [1, 1] : memref<4x4xf32> to memref<1x1xf32, strided<[4, 1], offset: 5>>
+  // expected-error @+1 {{'memref.load' accesses a buffer from host code, but on the GPU path buffers live in device memory; only kernels may read or write them}}
+  %x = memref.load %s[%c0, %c0] : memref<1x1xf32, strided<[4, 1], offset: 5>>
+  return %x : f32
+}
+
+// -----
+
+func.func @kernel_dynamic_alloc(%n: index) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1) threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+    // expected-error @+1 {{allocation of a dynamic shape inside a kernel: per-thread scratch must be statically shaped}}
+    %t = memref.alloc(%n) : memref<?xf32>
+    gpu.terminator
+  }
+  return
+}

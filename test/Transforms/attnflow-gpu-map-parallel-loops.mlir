@@ -46,8 +46,9 @@ func.func @elementwise(%in: memref<4x100x64xf32>, %out: memref<4x100x64xf32>) {
 
 // -----
 
-// Loops already inside a kernel are left alone; a nested parallel loop runs
-// sequentially inside a thread.
+// Loops already inside a kernel are left alone; a nested parallel loop
+// becomes an scf.for each thread runs (after a store, as in an scf.forall
+// body, which convert-parallel-loops-to-gpu could not take as a mapped loop).
 // CHECK-LABEL: func.func @nested
 // CHECK:         gpu.launch
 // CHECK:           scf.parallel
@@ -55,10 +56,19 @@ func.func @elementwise(%in: memref<4x100x64xf32>, %out: memref<4x100x64xf32>) {
 // CHECK:           gpu.terminator
 // CHECK:         scf.parallel
 // CHECK:           scf.parallel
-// CHECK:             scf.parallel
-// CHECK:             } {mapping = [#gpu.loop_dim_map<processor = sequential
+// CHECK:             scf.if
+// CHECK:               memref.store
+// CHECK-NEXT:          scf.for
+// CHECK-NOT:             mapping
 // CHECK:           } {mapping = [#gpu.loop_dim_map<processor = thread_x
 // CHECK:         } {mapping = [#gpu.loop_dim_map<processor = block_x
+// LAUNCH-LABEL: func.func @nested
+// LAUNCH:         gpu.launch
+// LAUNCH:         gpu.launch
+// LAUNCH:           scf.if
+// LAUNCH:             memref.store
+// LAUNCH-NEXT:        scf.for
+// LAUNCH-NEXT:          memref.store
 func.func @nested(%m: memref<8x8xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -72,6 +82,7 @@ func.func @nested(%m: memref<8x8xf32>) {
     gpu.terminator
   }
   scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    memref.store %f, %m[%i, %i] : memref<8x8xf32>
     scf.parallel (%j) = (%c0) to (%c8) step (%c1) {
       memref.store %f, %m[%i, %j] : memref<8x8xf32>
       scf.reduce

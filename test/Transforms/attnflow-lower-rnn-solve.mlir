@@ -1,4 +1,5 @@
 // RUN: attnflow-opt %s --split-input-file --attnflow-lower-rnn-solve | FileCheck %s
+// RUN: attnflow-opt %s --split-input-file --attnflow-lower-rnn-solve=gpu=true | FileCheck %s --check-prefix=GPU
 // Numbers: python/tests/test_compiled_deer.py (DEER vs the sequential
 // recurrence and the float64 Newton reference).
 
@@ -12,7 +13,7 @@
 // CHECK:         %[[INIT:.*]] = linalg.broadcast ins(%[[H0]] : tensor<2x4xf32>) outs(%{{.*}} : tensor<2x10x4xf32>) dimensions = [1]
 // CHECK:         %[[LOOP:.*]]:3 = scf.while (%[[S:.*]] = %[[INIT]], %[[K:.*]] = %{{.*}}, %[[C:.*]] = %{{.*}}) : (tensor<2x10x4xf32>, i64, f64)
 // CHECK:           %[[MORE:.*]] = arith.cmpi slt, %[[K]], %{{.*}} : i64
-// CHECK:           %[[ABOVE:.*]] = arith.cmpf ogt, %[[C]], %{{.*}} : f64
+// CHECK:           %[[ABOVE:.*]] = arith.cmpf ugt, %[[C]], %{{.*}} : f64
 // CHECK:           %[[GO:.*]] = arith.andi %[[MORE]], %[[ABOVE]] : i1
 // CHECK:           scf.condition(%[[GO]])
 // CHECK:         } do {
@@ -44,6 +45,29 @@
 // CHECK:           scf.yield %[[NEXT]], %[[K1]], %[[M64]]
 // CHECK:         %[[ITERS:.*]] = tensor.from_elements %[[LOOP]]#1 : tensor<i64>
 // CHECK:         return %[[LOOP]]#0, %[[ITERS]]
+// GPU form (gpu=true): host code touches no buffer but one read-back
+// element. The update is copied into the iterate (so bufferization keeps
+// one buffer across updates), max |change| is reduced over N into [B, T],
+// over T into [B] and over B into [1] (each keeping a parallel dimension, so
+// each is a kernel), and iters is written by a one-element generic.
+// GPU-LABEL: func.func @newton
+// GPU:         %[[LOOP:.*]]:3 = scf.while (%[[S:.*]] = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) : (tensor<2x10x4xf32>, i64, f64)
+// GPU:         } do {
+// GPU:         ^bb0(%[[IT:.*]]: tensor<2x10x4xf32>, %[[KK:.*]]: i64, %{{.*}}: f64):
+// GPU:           %[[NEXT:.*]] = attnflow.linear_recurrence
+// GPU:           %[[Z0:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2x10xf32>)
+// GPU:           %[[PER_STEP:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[NEXT]], %[[IT]] : tensor<2x10x4xf32>, tensor<2x10x4xf32>) outs(%[[Z0]] : tensor<2x10xf32>)
+// GPU:             math.absf
+// GPU:           %[[PER_ROW:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[PER_STEP]] : tensor<2x10xf32>) outs(%{{.*}} : tensor<2xf32>)
+// GPU:           %[[TOTAL:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[PER_ROW]] : tensor<2xf32>) outs(%{{.*}} : tensor<1xf32>)
+// GPU:           %[[M32:.*]] = tensor.extract %[[TOTAL]][%{{.*}}] : tensor<1xf32>
+// GPU:           %[[M64:.*]] = arith.extf %[[M32]] : f32 to f64
+// GPU:           %[[INPLACE:.*]] = linalg.copy ins(%[[NEXT]] : tensor<2x10x4xf32>) outs(%[[IT]] : tensor<2x10x4xf32>)
+// GPU:           scf.yield %[[INPLACE]], %{{.*}}, %[[M64]]
+// GPU:         %[[ONE:.*]] = linalg.generic {{.*}} iterator_types = ["parallel"]} outs(%{{.*}} : tensor<1xi64>)
+// GPU:           linalg.yield %[[LOOP]]#1 : i64
+// GPU:         %[[ITERS:.*]] = tensor.collapse_shape %[[ONE]] [] : tensor<1xi64> into tensor<i64>
+// GPU:         return %[[LOOP]]#0, %[[ITERS]]
 func.func @newton(%h0: tensor<2x4xf32>, %u: tensor<2x10x3xf32>,
                   %w: tensor<4x4xf32>, %v: tensor<4x3xf32>)
     -> (tensor<2x10x4xf32>, tensor<i64>) {
@@ -117,6 +141,23 @@ func.func @quasi_newton_region(%h0: tensor<1x2xf64>, %u: tensor<1x7x2xf64>)
 // CHECK-LABEL: func.func @sequential
 // CHECK:         attnflow.rnn_solve
 // CHECK-NOT:     scf.while
+// On the GPU it is lowered here: step 0 from h0, then a host loop over
+// t = 1 .. T-1 whose step is an scf.forall over the batch reading h_{t-1}
+// from the states it writes h_t into (in place: nothing else is carried).
+// GPU-LABEL: func.func @sequential
+// GPU-SAME:    (%[[H0:.*]]: tensor<1x2xf64>, %[[U:.*]]: tensor<1x7x2xf64>)
+// GPU:         %[[FIRST:.*]] = scf.forall (%[[B0:.*]]) in (1) shared_outs(%{{.*}} = %{{.*}}) -> (tensor<1x7x2xf64>)
+// GPU:           tensor.extract_slice %[[H0]][%[[B0]], 0] [1, 2] [1, 1]
+// GPU:         %[[LOOP:.*]] = scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[ST:.*]] = %[[FIRST]]) -> (tensor<1x7x2xf64>)
+// GPU:           %[[STEP:.*]] = scf.forall (%[[B:.*]]) in (1) shared_outs(%[[OUT:.*]] = %[[ST]]) -> (tensor<1x7x2xf64>)
+// GPU:             %[[TP:.*]] = arith.subi %[[T]], %{{.*}} : index
+// GPU:             %[[HP:.*]] = tensor.extract_slice %[[OUT]][%[[B]], %[[TP]], 0] [1, 1, 2] [1, 1, 1]
+// GPU:             %[[UT:.*]] = tensor.extract_slice %[[U]][%[[B]], %[[T]], 0] [1, 1, 2] [1, 1, 1]
+// GPU:             %[[H:.*]] = arith.addf %[[HP]], %[[UT]] : tensor<2xf64>
+// GPU:             tensor.parallel_insert_slice %[[H]] into %[[OUT]][%[[B]], %[[T]], 0] [1, 1, 2] [1, 1, 1]
+// GPU:           scf.yield %[[STEP]]
+// GPU:         %[[ONE:.*]] = arith.constant dense<1> : tensor<i64>
+// GPU:         return %[[LOOP]], %[[ONE]]
 func.func @sequential(%h0: tensor<1x2xf64>, %u: tensor<1x7x2xf64>)
     -> (tensor<1x7x2xf64>, tensor<i64>) {
   %h, %it = attnflow.rnn_solve %h0, %u ()

@@ -115,7 +115,8 @@ def GPUMapParallelLoopsPass
     collapsed into one, tiled by `block-size` (the tile loop runs to the
     constant block size and guards the tail with scf.if), and mapped:
     tiles to `block_x`, elements of a tile to `thread_x`. Nested parallel
-    loops run sequentially inside a thread.
+    loops (e.g. in an scf.forall's body) become scf.for loops in each
+    thread.
     Why: upstream's gpu-map-parallel-loops maps the dimensions of a single
     loop to blocks only, which launches one thread per block; collapsing
     first also gives every elementwise kernel the same full-grid shape
@@ -149,7 +150,8 @@ def GPUHoistLoopBuffersPass
     That is sound when an iteration's buffer cannot be seen by a later one:
     the allocation has a static shape, and every use (through view-like ops)
     is a kernel launch (`gpu.launch`, the buffer used in its body), a copy,
-    a dealloc (dropped, as the buffer now outlives the loop) or a view; not
+    a host `memref.load` (a scalar read back within the iteration), a
+    dealloc (dropped, as the buffer now outlives the loop) or a view; not
     a loop yield, a return, a call or a store of the buffer itself. Kernels
     and copies run in program order on one stream, so iteration i + 1
     overwrites the buffer only after iteration i is done with it; a fresh
@@ -176,9 +178,20 @@ def GPUHostMemoryPass : Pass<"attnflow-gpu-host-memory", "::mlir::func::FuncOp">
     global, view or repeated buffer is copied) and every other owned buffer
     is freed before the return. Run gpu-async-region after outlining to give
     these ops a stream.
+    Two exceptions keep device memory out of host code soundly. A host
+    `memref.load` of the only element of a statically shaped, identity-layout
+    buffer (a scalar read back, e.g. the change deciding whether DEER's
+    Newton loop goes on) reads a host stack slot of the function filled by a
+    `gpu.memcpy` from the buffer right before it; gpu-async-region puts the
+    host wait between the copy and the load. A `memref.alloc` inside a
+    kernel (an scf.forall body's temporaries, run by each thread) becomes a
+    `memref.alloca` at the start of the kernel (per-thread scratch) and its
+    deallocs go.
     Errors: host code that would read or write a buffer itself (a load,
-    store, vector transfer or linalg op left outside any kernel), since its
-    buffers are not in host memory; a host `memref.alloca` (kernels cannot
+    store, vector transfer or linalg op left outside any kernel, but for the
+    read back above), since its buffers are not in host memory; an
+    allocation inside a loop of a kernel or of a dynamic shape in a kernel;
+    a host `memref.alloca` (kernels cannot
     see the host stack); unranked buffers in host code; calls passing
     buffers to external (host) functions; allocations inside host control flow, or host
     code of several blocks (only straight-line host code is freed

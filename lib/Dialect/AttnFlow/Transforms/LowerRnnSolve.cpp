@@ -78,8 +78,8 @@ void insertStep(ImplicitLocOpBuilder &b, Value value, Value dest, Value bi,
 
 class DeerLowering {
 public:
-  DeerLowering(RnnSolveOp op)
-      : op(op), quasi(op.getMethod() == RnnMethod::quasi_newton) {
+  DeerLowering(RnnSolveOp op, bool gpu)
+      : op(op), quasi(op.getMethod() == RnnMethod::quasi_newton), gpu(gpu) {
     auto statesType = cast<RankedTensorType>(op.getStates().getType());
     batch = statesType.getDimSize(0);
     steps = statesType.getDimSize(1);
@@ -128,18 +128,25 @@ public:
             scf::YieldOp::create(nb, args);
             return;
           }
+          Value iterate = next->first;
+          // On the GPU the iterate is overwritten in place (after the change
+          // read it), so one buffer serves every update.
+          if (gpu)
+            iterate =
+                linalg::CopyOp::create(nb, iterate, args[0])->getResult(0);
           Value one = arith::ConstantOp::create(nb, nb.getI64IntegerAttr(1));
           scf::YieldOp::create(
-              nb,
-              ValueRange{next->first, arith::AddIOp::create(nb, args[1], one),
-                         next->second});
+              nb, ValueRange{iterate, arith::AddIOp::create(nb, args[1], one),
+                             next->second});
         });
     if (!ok) {
       loop->erase();
       return failure();
     }
-    Value iters = tensor::FromElementsOp::create(b, op.getIters().getType(),
-                                                 ValueRange{loop.getResult(1)});
+    Value iters =
+        gpu ? deviceScalar(b, loop.getResult(1))
+            : tensor::FromElementsOp::create(b, op.getIters().getType(),
+                                             ValueRange{loop.getResult(1)});
     op.replaceAllUsesWith(ValueRange{loop.getResult(0), iters});
     op.erase();
     return success();
@@ -238,11 +245,26 @@ private:
         getDimsMap(ctx, 4, {0, 1, 2}), {kPar, kPar, kPar, kRed}, body);
   }
 
+  /// The 0-d tensor holding `value`, written by a one-element generic: a
+  /// kernel on the GPU, where host code cannot store to buffers. (Not a
+  /// fill: canonicalization would fold the reshape into a rank-0 fill.)
+  Value deviceScalar(ImplicitLocOpBuilder &b, Value value) {
+    Value one = createGeneric(b, createEmptyTensor(b, {1}, value.getType()), {},
+                              {}, getDimsMap(b.getContext(), 1, {0}), {kPar},
+                              [&](ImplicitLocOpBuilder &nb, ValueRange) {
+                                linalg::YieldOp::create(nb, value);
+                              });
+    return tensor::CollapseShapeOp::create(b, op.getIters().getType(), one,
+                                           ArrayRef<ReassociationIndices>{});
+  }
+
   /// max |x - y| over all elements, as f64 (computed in f32 for f16 / bf16).
   Value maxChange(ImplicitLocOpBuilder &b, Value x, Value y) {
     MLIRContext *ctx = b.getContext();
     Type compute =
         element.getIntOrFloatBitWidth() < 32 ? b.getF32Type() : element;
+    if (gpu)
+      return maxChangeStaged(b, x, y, compute);
     Value init = createFilledTensor(b, {}, compute,
                                     createFloatConstant(b, compute, 0.0));
     AffineMap all = getDimsMap(ctx, 3, {0, 1, 2});
@@ -260,11 +282,102 @@ private:
     return castFloat(b, scalar, b.getF64Type());
   }
 
+  /// maxChange in three reductions that each keep a parallel dimension
+  /// (over N into [B, T], over T into [B], over B into [1]), so each is a
+  /// kernel; host code then reads back the one element.
+  Value maxChangeStaged(ImplicitLocOpBuilder &b, Value x, Value y,
+                        Type compute) {
+    MLIRContext *ctx = b.getContext();
+    Value zero = createFloatConstant(b, compute, 0.0);
+    auto absDiff = [&](ImplicitLocOpBuilder &nb, ValueRange args) {
+      Value diff = arith::SubFOp::create(nb, castFloat(nb, args[0], compute),
+                                         castFloat(nb, args[1], compute));
+      Value max = arith::MaximumFOp::create(nb, args[2],
+                                            math::AbsFOp::create(nb, diff));
+      linalg::YieldOp::create(nb, max);
+    };
+    auto maxOf = [](ImplicitLocOpBuilder &nb, ValueRange args) {
+      Value max = arith::MaximumFOp::create(nb, args[0], args[1]);
+      linalg::YieldOp::create(nb, max);
+    };
+    AffineMap all = getDimsMap(ctx, 3, {0, 1, 2});
+    Value perStep = createGeneric(
+        b, createFilledTensor(b, {batch, steps}, compute, zero), {x, y},
+        {all, all}, getDimsMap(ctx, 3, {0, 1}), {kPar, kPar, kRed}, absDiff);
+    Value perRow =
+        createGeneric(b, createFilledTensor(b, {batch}, compute, zero),
+                      {perStep}, {getDimsMap(ctx, 2, {0, 1})},
+                      getDimsMap(ctx, 2, {0}), {kPar, kRed}, maxOf);
+    Value total = createGeneric(b, createFilledTensor(b, {1}, compute, zero),
+                                {perRow}, {getDimsMap(ctx, 2, {1})},
+                                getDimsMap(ctx, 2, {0}), {kPar, kRed}, maxOf);
+    Value index = arith::ConstantIndexOp::create(b, 0);
+    Value scalar = tensor::ExtractOp::create(b, total, ValueRange{index});
+    return castFloat(b, scalar, b.getF64Type());
+  }
+
   RnnSolveOp op;
   bool quasi;
+  bool gpu;
   int64_t batch, steps, n, m;
   Type element;
 };
+
+/// rnn_solve sequential for the GPU: a host loop over t whose step runs the
+/// cell for every b in an scf.forall (one kernel), reading h_{t-1} from and
+/// writing h_t into the states in place, so no buffer is carried between
+/// steps. (The reference decomposition nests the cell in loops over b and t
+/// carrying h, which GPU host code cannot run.)
+void lowerSequentialForGPU(RnnSolveOp op) {
+  ImplicitLocOpBuilder b(op.getLoc(), op);
+  auto statesType = cast<RankedTensorType>(op.getStates().getType());
+  int64_t batch = statesType.getDimSize(0), steps = statesType.getDimSize(1),
+          n = statesType.getDimSize(2);
+  int64_t m = cast<RankedTensorType>(op.getU().getType()).getDimSize(2);
+  // One step at time `t`; `fromH0` reads h_{-1} = h0 instead of the states.
+  auto step = [&](ImplicitLocOpBuilder &sb, Value states, Value t,
+                  bool fromH0) {
+    auto forall = scf::ForallOp::create(sb, indexAttrs(sb, {batch}),
+                                        ValueRange{states}, std::nullopt);
+    ImplicitLocOpBuilder body(op.getLoc(), forall.getTerminator());
+    Value bi = forall.getInductionVars()[0];
+    Value out = forall.getRegionIterArgs()[0];
+    Value prev;
+    if (fromH0) {
+      prev = tensor::ExtractSliceOp::create(
+          body, RankedTensorType::get({n}, statesType.getElementType()),
+          op.getH0(), SmallVector<OpFoldResult>{bi, body.getIndexAttr(0)},
+          indexAttrs(body, {1, n}), indexAttrs(body, {1, 1}));
+    } else {
+      Value tPrev = arith::SubIOp::create(
+          body, t, arith::ConstantIndexOp::create(body, 1));
+      prev = stepSlice(body, out, bi, tPrev, {n});
+    }
+    SmallVector<Value> args{prev, stepSlice(body, op.getU(), bi, t, {m})};
+    llvm::append_range(args, op.getParams());
+    Value h = inlineRegionBody(body, op.getCell(), args).front();
+    body.setInsertionPointToEnd(forall.getTerminator().getBody());
+    insertStep(body, h, out, bi, t);
+    return forall.getResult(0);
+  };
+  Value first = step(
+      b,
+      createEmptyTensor(b, statesType.getShape(), statesType.getElementType()),
+      arith::ConstantIndexOp::create(b, 0), /*fromH0=*/true);
+  auto loop = scf::ForOp::create(
+      b, arith::ConstantIndexOp::create(b, 1),
+      arith::ConstantIndexOp::create(b, steps),
+      arith::ConstantIndexOp::create(b, 1), ValueRange{first},
+      [&](OpBuilder &nested, Location loc, Value t, ValueRange iter) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        scf::YieldOp::create(nb, step(nb, iter[0], t, /*fromH0=*/false));
+      });
+  Value iters = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(cast<RankedTensorType>(op.getIters().getType()),
+                                b.getI64IntegerAttr(1)));
+  op.replaceAllUsesWith(ValueRange{loop.getResult(0), iters});
+  op.erase();
+}
 
 struct LowerRnnSolvePass
     : public mlir::attnflow::impl::LowerRnnSolvePassBase<LowerRnnSolvePass> {
@@ -273,19 +386,13 @@ struct LowerRnnSolvePass
   void runOnOperation() override {
     SmallVector<RnnSolveOp> solves;
     getOperation()->walk([&](RnnSolveOp op) {
-      if (op.getMethod() != RnnMethod::sequential)
+      if (gpu || op.getMethod() != RnnMethod::sequential)
         solves.push_back(op);
     });
     for (RnnSolveOp op : solves) {
-      if (!hostLoops) {
-        op.emitOpError("with method ")
-            << stringifyRnnMethod(op.getMethod())
-            << " iterates Newton updates in a host loop, which this pipeline "
-               "(straight-line host code, e.g. attnflow-gpu-pipeline) does not "
-               "support yet; compile it for the CPU";
-        return signalPassFailure();
-      }
-      if (failed(DeerLowering(op).lower()))
+      if (op.getMethod() == RnnMethod::sequential)
+        lowerSequentialForGPU(op);
+      else if (failed(DeerLowering(op, gpu).lower()))
         return signalPassFailure();
     }
   }

@@ -123,17 +123,25 @@ def LowerRnnSolvePass : Pass<"attnflow-lower-rnn-solve"> {
        quasi_newton),
     4. measures max |h^(k+1) - h^(k)| (in f32 for f16 / bf16).
     The loop runs while fewer than `max_iterations` updates were made and
-    the last change exceeds `tolerance` (a NaN change stops it); iters is
+    the last change is not within `tolerance` (a NaN change is not); iters is
     the number of updates. A cell the derivation cannot differentiate is
     diagnosed at the offending op. `sequential` solves are left to the
-    reference decomposition. With `host-loops=false` (the GPU pipeline, whose
-    host code must stay straight-line) newton / quasi_newton solves are
-    diagnosed instead of lowered.
+    reference decomposition, except with `gpu=true`.
+    With `gpu=true` (the GPU pipeline, where only kernels touch buffers) the
+    loop keeps host code free of buffer accesses:
+    each update overwrites the iterate in place (linalg.copy into the
+    iter_arg, so bufferization keeps one buffer), the change is reduced in
+    three stages that each keep a parallel dimension (into [B, T], [B], [1];
+    the host reads back the one element, attnflow-gpu-host-memory) and
+    iters is written by a one-element linalg.generic. `sequential` solves
+    are lowered too: a host scf.for over t whose step is an scf.forall over
+    B (one kernel) reading h_{t-1} from, and writing h_t into, the states in
+    place.
   }];
   let options = [
-    Option<"hostLoops", "host-loops", "bool", /*default=*/"true",
-           "lower to a loop over Newton updates (false: diagnose the solves "
-           "the target cannot run)">
+    Option<"gpu", "gpu", "bool", /*default=*/"false",
+           "emit the GPU form (in-place iterate, device-side reductions and "
+           "iters)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
