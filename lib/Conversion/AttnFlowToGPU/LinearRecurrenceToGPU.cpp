@@ -4,7 +4,8 @@
 // reduce-then-scan (Blelloch 1990, §1.4) with the combine
 // (A_j A_i, A_j b_i + b_j). A block owns one batch element and a lane of the
 // state: 32 state columns (diagonal a; grid [ceil(N / 32), B], 32 x 8
-// threads) or the whole state (dense a, N <= 8; grid [1, B], 64 threads).
+// threads) or the whole state (dense a, N <= 16; grid [1, B], 64 threads for
+// N <= 8, 32 above, which keeps the pairs within 48 KiB of shared memory).
 // Each thread owns a contiguous time segment of its lane:
 // 1. it reduces its segment to (A_s, b_s) (product of the a's, state from a
 //    zero start) and stores the pair in shared memory;
@@ -39,10 +40,14 @@ namespace {
 /// Diagonal: state columns per block and time segments per column.
 constexpr int64_t kColumns = 32;
 constexpr int64_t kDiagonalSegments = 8;
-/// Dense: time segments (threads) per block, and the largest N whose
-/// per-thread N x N product stays in registers.
+/// Dense: time segments (threads) per block, halved for N above
+/// kSmallDenseN so that the segment pairs (N x N + N each) stay within the
+/// 48 KiB of shared memory a launch gets without opting in; the largest N a
+/// thread carries (an N x N product: registers up to N = 8, local memory
+/// beyond).
 constexpr int64_t kDenseSegments = 64;
-constexpr int64_t kMaxDenseN = 8;
+constexpr int64_t kSmallDenseN = 8;
+constexpr int64_t kMaxDenseN = 16;
 /// CUDA's limit on grid y (the batch).
 constexpr int64_t kMaxGridY = 65535;
 
@@ -97,7 +102,9 @@ struct RecurrenceKernel {
     accType = getAccumulatorType(elementType);
     width = dense ? n : 1;
     columns = dense ? 1 : kColumns;
-    segments = dense ? kDenseSegments : kDiagonalSegments;
+    segments = !dense              ? kDiagonalSegments
+               : n <= kSmallDenseN ? kDenseSegments
+                                   : kDenseSegments / 2;
     segmentLength = llvm::divideCeil(length, segments);
   }
 

@@ -25,6 +25,15 @@
 // RUN: %ptxas -arch=sm_80 %t.flow.sm_80.ptx -o %t.flow.sm_80.cubin
 // RUN: attnflow-compile %attnflow_src/examples/rectified_flow_sampler.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.flow.sm_90.ptx
 // RUN: %ptxas -arch=sm_90 %t.flow.sm_90.ptx -o %t.flow.sm_90.cubin
+// RUN: attnflow-compile %attnflow_src/examples/deer_tanh_rnn.mlir --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t.deer_tanh.sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t.deer_tanh.sm_80.ptx -o %t.deer_tanh.sm_80.cubin
+// RUN: attnflow-compile %attnflow_src/examples/deer_tanh_rnn.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.deer_tanh.sm_90.ptx
+// RUN: %ptxas -arch=sm_90 %t.deer_tanh.sm_90.ptx -o %t.deer_tanh.sm_90.cubin
+// RUN: attnflow-compile %attnflow_src/examples/deer_gru.mlir --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t.deer_gru.sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t.deer_gru.sm_80.ptx -o %t.deer_gru.sm_80.cubin
+// RUN: attnflow-compile %attnflow_src/examples/deer_gru.mlir --target=cuda --gpu-arch=sm_90 --emit=ptx -o %t.deer_gru.sm_90.ptx
+// RUN: %ptxas -arch=sm_90 %t.deer_gru.sm_90.ptx -o %t.deer_gru.sm_90.cubin
+// RUN: FileCheck %s --check-prefix=DEER --input-file=%t.deer_gru.sm_90.ptx
 // RUN: FileCheck %s --check-prefix=FLOW --input-file=%t.flow.sm_90.ptx
 // RUN: FileCheck %s --input-file=%t.llama.sm_90.ptx
 // RUN: FileCheck %s --check-prefix=PERFORMER --input-file=%t.performer.sm_90.ptx
@@ -78,3 +87,12 @@
 // FLOW: .visible .entry euler8_kernel(
 // FLOW: ex2.approx
 // FLOW: .visible .entry rk4_4_kernel
+
+// DEER GRU (newton, N = 16): the per-step cell and derived-Jacobian kernel and
+// the dense block-level scan of the linearised recurrence (32 time segments of
+// one thread each, pairs in dynamic shared memory between two barriers).
+// DEER: .target sm_90
+// DEER: .maxntid 32, 1, 1
+// DEER: .shared .align 16 .b8 __dynamic_shmem__
+// DEER: bar.sync
+// DEER: bar.sync
