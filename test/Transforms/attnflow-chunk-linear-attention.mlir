@@ -18,7 +18,7 @@
 // CPU: omp.parallel
 
 // Causal FAVOR+, GQA (Hq = 4, Hkv = 2), S = 100: one scf.forall over the kv
-// heads; phi(K) [S, M] once per kv head (minus one max B); then chunks of
+// heads; the max key logit B in a first pass; then chunks of
 // 32 rows (3 in the loop, a static tail of 4) carrying S [M, Dv], z [M] and
 // the output block. Products are register tiles of 8 rows x 2 vectors
 // (vector-width 8: 16 lanes) of FMAs, the edges static smaller tiles.
@@ -35,29 +35,40 @@
 // CHECK:           %[[QH:.*]] = tensor.extract_slice %[[Q]][0, %[[H0]], 0, 0] [1, 2, 100, 16] {{.*}} to tensor<2x100x16xf32>
 // CHECK:           %[[KH:.*]] = tensor.extract_slice %[[K]][0, %[[HK]], 0, 0] [1, 1, 100, 16] {{.*}} to tensor<100x16xf32>
 // CHECK:           %[[VH:.*]] = tensor.extract_slice %[[V]][0, %[[HK]], 0, 0] [1, 1, 100, 8] {{.*}} to tensor<100x8xf32>
-// |k|^2 per key: a row reduction over vectors of d.
-// CHECK:           %[[NORMS:.*]] = scf.for {{.*}} -> (tensor<100xf32>)
-// CHECK:             vector.transfer_read %[[KH]]
-// CHECK:             vector.reduction <add>
-// Key logits: the product starts from -(scale |k|^2 + ln M) / 2 and also
-// yields each row's max (12 tiles of 8 rows in the loop, a tail of 4).
-// CHECK:           %[[SHIFT:.*]] = linalg.generic {{.*}} outs(%[[NORMS]] : tensor<100xf32>)
-// CHECK:             arith.negf
-// CHECK:           %[[LK:.*]]:2 = scf.for %{{.*}} = %[[C0]] to %[[C96]] step %[[C8]] iter_args({{.*}}) -> (tensor<100x32xf32>, tensor<100xf32>)
-// CHECK:             tensor.extract %[[SHIFT]]
-// CHECK:             scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK:               vector.transfer_read %[[WT]]
-// CHECK:               tensor.extract %[[KH]]
-// CHECK-COUNT-8:       vector.fma
-// CHECK:             vector.reduction <maximumf>
-// CHECK:           %[[LKT:.*]]:5 = scf.for {{.*}} iter_args(%{{.*}} = %[[LK]]#0, {{.*}}) -> (tensor<100x32xf32>, f32, f32, f32, f32)
-// CHECK:           %[[B:.*]] = linalg.generic {{.*}}iterator_types = ["reduction"]{{.*}} outs(%{{.*}} : tensor<f32>)
-// CHECK:           %[[PHIK:.*]] = scf.for {{.*}} -> (tensor<100x32xf32>)
-// CHECK:             vector.transfer_read %[[LKT]]#0
-// CHECK:             math.exp %{{.*}} : vector<16xf32>
+// First pass: B, the max key logit, folded over chunks of 32 keys (3 in the
+// loop, a tail of 4), no [S, M] buffer. Per chunk: |k|^2 per key (a row
+// reduction over vectors of d), then the logits, whose product starts from
+// -(scale |k|^2 + ln M) / 2 and also yields each row's max (4 tiles of 8
+// rows).
+// CHECK:           %[[BLOOP:.*]] = scf.for %[[J:.*]] = %[[C0]] to %[[C96]] step %[[C32]] iter_args(%{{.*}} = %{{.*}}) -> (tensor<f32>)
+// CHECK:             %[[KB:.*]] = tensor.extract_slice %[[KH]][%[[J]], 0] [32, 16]
+// CHECK:             %[[NORMS:.*]] = scf.for {{.*}} -> (tensor<32xf32>)
+// CHECK:               vector.transfer_read %[[KB]]
+// CHECK:               vector.reduction <add>
+// CHECK:             %[[SHIFT:.*]] = linalg.generic {{.*}} outs(%[[NORMS]] : tensor<32xf32>)
+// CHECK:               arith.negf
+// CHECK:             %[[LK:.*]]:2 = scf.for %{{.*}} = %[[C0]] to %[[C32]] step %[[C8]] iter_args({{.*}}) -> (tensor<32x32xf32>, tensor<32xf32>)
+// CHECK:               tensor.extract %[[SHIFT]]
+// CHECK:               scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:                 vector.transfer_read %[[WT]]
+// CHECK:                 tensor.extract %[[KB]]
+// CHECK-COUNT-8:         vector.fma
+// CHECK:               vector.reduction <maximumf>
+// CHECK:             linalg.generic {{.*}}iterator_types = ["reduction"]{{.*}} ins(%[[LK]]#1 : tensor<32xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK:           tensor.extract_slice %[[KH]][96, 0] [4, 16]
+// CHECK:           %[[B:.*]] = linalg.generic {{.*}}iterator_types = ["reduction"]{{.*}} ins(%{{.*}} : tensor<4xf32>) outs(%[[BLOOP]] : tensor<f32>)
+// The chunks: phi(K_c) [L, M] from the chunk's keys (logits without row
+// maxima, exp(logit - B)).
 // CHECK:           %[[LOOP:.*]]:3 = scf.for %[[I:.*]] = %[[C0]] to %[[C96]] step %[[C32]] iter_args(%[[S:.*]] = %{{.*}}, %[[Z:.*]] = %{{.*}}, %[[O:.*]] = %[[DEST]]) -> (tensor<32x8xf32>, tensor<32xf32>, tensor<2x100x8xf32>)
 // CHECK:             %[[QC:.*]] = tensor.extract_slice %[[QH]][0, %[[I]], 0] [2, 32, 16]
-// CHECK:             %[[KC:.*]] = tensor.extract_slice %[[PHIK]][%[[I]], 0] [32, 32]
+// CHECK:             %[[KR:.*]] = tensor.extract_slice %[[KH]][%[[I]], 0] [32, 16]
+// CHECK:             %[[LKC:[0-9]+]] = scf.for %{{.*}} = %[[C0]] to %[[C32]] step %[[C8]] iter_args(%{{.*}} = %{{.*}}) -> (tensor<32x32xf32>)
+// CHECK:               tensor.extract %[[KR]]
+// CHECK-NOT:           vector.reduction <maximumf>
+// CHECK:             tensor.extract %[[B]][] : tensor<f32>
+// CHECK:             %[[KC:[0-9]+]] = scf.for %{{.*}} -> (tensor<32x32xf32>)
+// CHECK:               vector.transfer_read %[[LKC]]
+// CHECK:               math.exp %{{.*}} : vector<16xf32>
 // CHECK:             %[[KT:.*]] = linalg.generic {{.*}} ins(%[[KC]] : tensor<32x32xf32>)
 // CHECK:             %[[VC:.*]] = tensor.extract_slice %[[VH]][%[[I]], 0] [32, 8]
 // The group's query rows as one [G * L, D] block; features with a per-row

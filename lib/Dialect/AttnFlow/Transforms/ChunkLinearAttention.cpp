@@ -243,8 +243,8 @@ struct LinearAttentionLowering {
 
   /// FAVOR+ logits [R, M] of rows x [R, D]: sqrt(scale) w_m . x -
   /// scale |x|^2 / 2 - ln(M) / 2 (the product starts from the shift), and
-  /// their row maxima [R].
-  std::pair<Value, Value> favorLogits(Value x) {
+  /// with `withRowMax` their row maxima [R].
+  std::pair<Value, Value> favorLogits(Value x, bool withRowMax = true) {
     int64_t rows = cast<RankedTensorType>(x.getType()).getDimSize(0);
     Value norms = buildRowSums(b, x, Value(), /*square=*/true, Value(), lanes);
     Value shifts = createGeneric(
@@ -261,23 +261,43 @@ struct LinearAttentionLowering {
     VectorMatmul product{x, wT, createEmptyTensor(b, {rows, numFeatures}, ct)};
     product.init = MatmulInit::RowValue;
     product.rowInit = shifts;
-    product.rowMax = true;
+    product.rowMax = withRowMax;
     return buildVectorMatmul(b, product, lanes);
   }
 
-  /// Key features of one kv head, phi(K) [Skv, M]; for favor_plus also B
-  /// (0-d), the max key logit, divided out of phi(K).
-  std::pair<Value, Value> keyFeatures(Value kh) {
+  /// B (0-d), the max FAVOR+ key logit of one kv head, which phi(K) is
+  /// divided by; folded over chunks of `chunk` keys so that no [Skv, M]
+  /// buffer is written.
+  Value keyMax(Value kh, int64_t chunk) {
+    auto step = [&](ImplicitLocOpBuilder &sb, Value offset, int64_t rows, bool,
+                    ValueRange carried) -> SmallVector<Value> {
+      LinearAttentionLowering l(op, sb, lanes);
+      l.wT = wT;
+      OpFoldResult zero = sb.getIndexAttr(0);
+      Value kc =
+          slice(sb, kh, {offset, zero}, {rows, headDim}, {rows, headDim});
+      return {l.foldMax(carried[0], l.favorLogits(kc).second)};
+    };
+    return buildChunkLoop(b, 0, seqKv, chunk, {filled(b, {}, ct, -kInf)},
+                          step)[0];
+  }
+
+  /// max(`max` (0-d), max of `values` [R]).
+  Value foldMax(Value max, Value values) {
+    return createGeneric(b, max, {values}, {getDimsMap(ctx, 1, {0})},
+                         getDimsMap(ctx, 1, {}), {kRed},
+                         [&](ImplicitLocOpBuilder &nb, ValueRange a) {
+                           yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
+                         });
+  }
+
+  /// Key features phi(K) [R, M] of key rows [R, D], for favor_plus divided
+  /// by exp(maxB).
+  Value keyFeatures(Value keys, Value maxB) {
     if (!favor)
-      return {plainFeatures(kh), Value()};
-    auto [logits, rowMax] = favorLogits(kh);
-    Value maxB =
-        createGeneric(b, filled(b, {}, ct, -kInf), {rowMax},
-                      {getDimsMap(ctx, 1, {0})}, getDimsMap(ctx, 1, {}), {kRed},
-                      [&](ImplicitLocOpBuilder &nb, ValueRange a) {
-                        yield(nb, arith::MaximumFOp::create(nb, a[0], a[1]));
-                      });
-    return {buildExpShifted(b, logits, maxB, lanes), maxB};
+      return plainFeatures(keys);
+    return buildExpShifted(b, favorLogits(keys, /*withRowMax=*/false).first,
+                           maxB, lanes);
   }
 
   /// Query features of qc [G, L, D] as rows: phi(Q) [G * L, M] and, for
@@ -356,7 +376,15 @@ struct LinearAttentionLowering {
         });
   }
 
-  Value nonCausal(Value qh, Value phiK, Value maxB, Value vh, Value dest) {
+  Value nonCausal(Value qh, Value kh, Value vh, Value dest) {
+    Value phiK, maxB;
+    if (favor) {
+      auto [logits, rowMax] = favorLogits(kh);
+      maxB = foldMax(filled(b, {}, ct, -kInf), rowMax);
+      phiK = buildExpShifted(b, logits, maxB, lanes);
+    } else {
+      phiK = plainFeatures(kh);
+    }
     Value state = filled(b, {numFeatures, headDimV}, ct, 0.0);
     Value sums = filled(b, {numFeatures}, ct, 0.0);
     std::tie(state, sums) = accumulate(state, sums, phiK, vh);
@@ -366,29 +394,31 @@ struct LinearAttentionLowering {
   }
 
   /// Chunks of `chunk` rows: the state holds the keys of the chunks before;
-  /// the chunk's own keys enter through the masked [G * L, L] kernel.
-  Value causal(Value qh, Value phiK, Value maxB, Value vh, Value dest,
-               int64_t chunk) {
+  /// the chunk's own keys enter through the masked [G * L, L] kernel. Key
+  /// features are computed per chunk (after one pass for the key max), so
+  /// the working set stays chunk-sized as S grows.
+  Value causal(Value qh, Value kh, Value vh, Value dest, int64_t chunk) {
+    Value maxB = favor ? keyMax(kh, chunk) : Value();
     Value state = filled(b, {numFeatures, headDimV}, ct, 0.0);
     Value sums = filled(b, {numFeatures}, ct, 0.0);
     auto step = [&](ImplicitLocOpBuilder &sb, Value offset, int64_t rows,
                     bool last, ValueRange carried) -> SmallVector<Value> {
       LinearAttentionLowering l(op, sb, lanes);
       l.wT = wT;
-      return l.chunkBody(offset, rows, last, qh, phiK, maxB, vh, carried);
+      return l.chunkBody(offset, rows, last, qh, kh, maxB, vh, carried);
     };
     return buildChunkLoop(b, 0, seqQ, chunk, {state, sums, dest}, step)[2];
   }
 
   SmallVector<Value> chunkBody(Value offset, int64_t rows, bool last, Value qh,
-                               Value phiK, Value maxB, Value vh,
+                               Value kh, Value maxB, Value vh,
                                ValueRange carried) {
     Value state = carried[0], sums = carried[1], out = carried[2];
     OpFoldResult zero = b.getIndexAttr(0);
     Value qc = slice(b, qh, {zero, offset, zero}, {group, rows, headDim},
                      {group, rows, headDim});
-    Value kc = slice(b, phiK, {offset, zero}, {rows, numFeatures},
-                     {rows, numFeatures});
+    Value kc = keyFeatures(
+        slice(b, kh, {offset, zero}, {rows, headDim}, {rows, headDim}), maxB);
     // phi(K_c)^T [M, L] (a chunk-sized transpose), so that the kernel's
     // product reads contiguous keys.
     Value kT = createGeneric(
@@ -447,10 +477,9 @@ struct LinearAttentionLowering {
           l.wT = wT;
           auto [qh, kh, vh] = sliceHeads(hb, op.getQ(), op.getK(), op.getV(),
                                          batch, kvHead, firstHead);
-          auto [phiK, maxB] = l.keyFeatures(kh);
           if (isCausal)
-            return l.causal(qh, phiK, maxB, vh, dest, chunk);
-          return l.nonCausal(qh, phiK, maxB, vh, dest);
+            return l.causal(qh, kh, vh, dest, chunk);
+          return l.nonCausal(qh, kh, vh, dest);
         });
   }
 };
