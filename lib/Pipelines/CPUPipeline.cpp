@@ -87,6 +87,10 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
   pm.addPass(createConvertAttnFlowToLinalgPass());
+  // Matmuls of the networks inlined from regions (velocity MLPs, RNN cells).
+  VectorizeMatmulPassOptions matmulOptions;
+  matmulOptions.vectorWidth = vectorWidth;
+  pm.addPass(createVectorizeMatmulPass(matmulOptions));
   // Region bodies (rnn_solve cells, their derived Jacobians) may use arith /
   // math elementwise on tensors, which bufferization does not take.
   pm.addPass(createConvertElementwiseToLinalgPass());

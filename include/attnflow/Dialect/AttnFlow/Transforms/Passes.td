@@ -50,14 +50,17 @@ def ChunkLinearAttentionPass : Pass<"attnflow-chunk-linear-attention"> {
     tensors (VectorKernels.h: 8 rows x 2 vectors of `vector-width` f32
     lanes of FMAs, as convert-attnflow-to-vector's); the rest is linalg.
 
-    linear_attention: key features phi(K) [Skv, M] per kv head, then
-      - non-causal: S = phi(K)^T V [M, Dv] and z = phi(K)^T 1 [M], and
-        o = phi(Q) S / (phi(Q) z + eps);
+    linear_attention:
+      - non-causal: key features phi(K) [Skv, M] per kv head, S = phi(K)^T V
+        [M, Dv] and z = phi(K)^T 1 [M], and o = phi(Q) S / (phi(Q) z + eps);
       - causal: an `scf.for` over chunks of `chunk-size` rows carrying S and
         z (the prefix sums of the chunks before); a chunk adds the masked
         (j <= i, diagonal included) intra-chunk kernel phi(Q_c) phi(K_c)^T,
         times V_c, to phi(Q_c) S. A final static chunk takes S % chunk-size
-        rows. Cost O(S M Dv + S L (M + Dv)) per head; no [S, S] tensor.
+        rows. Key features are computed per chunk (favor_plus: after one
+        pass over the keys for their max logit), so no [S, M] or [S, S]
+        tensor is written and the working set stays chunk-sized. Cost
+        O(S M (D + Dv) + S L (M + Dv)) per head.
       favor_plus is stabilized with shifts that cancel in the ratio: the
       query logits of row i lose their max A_i, the key logits one constant
       B per (batch, kv head) (their max over all keys and features), and eps
@@ -207,6 +210,33 @@ def ChunkLinearRecurrencePass : Pass<"attnflow-chunk-linear-recurrence"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def VectorizeMatmulPass : Pass<"attnflow-vectorize-matmul"> {
+  let summary = "Static linalg.matmul on tensors as register-tiled FMA kernels";
+  let description = [{
+    Networks written inside attnflow regions (an ode_solve velocity MLP, an
+    rnn_solve cell) are plain `linalg.matmul` ops once the regions are
+    inlined, and the generic linalg-to-loops path runs them one scalar at a
+    time. This pass rewrites every `linalg.matmul` on tensors with static
+    shapes, the default indexing maps (C[m, n] += A[m, k] B[k, n]), float
+    operands and an f32 or f64 result into the vector kernel of the
+    linear-time attention lowering (VectorKernels.h: register tiles of 8 rows
+    x 2 vectors of `vector-width` f32 lanes of FMAs, static edge tiles;
+    f16 / bf16 operands widened as they are read). Other matmuls are left
+    as they are. Errors: vector-width < 1.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes per vector register (>= 1; the CPU pipeline passes "
+           "the host's)">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect"
