@@ -63,7 +63,7 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   tileOptions.headTile = options.headTile;
   pm.addPass(createTileAttentionPass(tileOptions));
   // linear_attention / vq_attention in linear time (chunked for causal),
-  // heads in an scf.forall; not in the GPU pipeline (Passes.td says why).
+  // heads in an scf.forall (the GPU pipeline has its own kernels for them).
   int64_t vectorWidth =
       options.vectorWidth != 0 ? options.vectorWidth : hostF32Lanes();
   ChunkLinearAttentionPassOptions chunkOptions;

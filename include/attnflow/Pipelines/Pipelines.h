@@ -37,9 +37,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(64)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
-      llvm::cl::desc("f32 lanes per vector in the attention and linear / VQ "
-                     "attention kernels (>= 1); 0 = the host's widest (16 "
-                     "with AVX-512F, 8 with AVX, else 4)"),
+      llvm::cl::desc("f32 lanes per vector in the attention, linear / VQ "
+                     "attention, scan and matmul kernels (>= 1); 0 = the "
+                     "host's widest (16 with AVX-512F, 8 with AVX, else 4)"),
       llvm::cl::init(0)};
 };
 
