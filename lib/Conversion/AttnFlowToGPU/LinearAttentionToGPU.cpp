@@ -318,39 +318,49 @@ void storeOutput(ImplicitLocOpBuilder &b, Value value, Value out, Value bIdx,
            });
 }
 
-//===----------------------------------------------------------------------===//
-// attnflow.linear_attention
-//===----------------------------------------------------------------------===//
-
-struct LinearAttentionKernels {
-  LinearAttentionOp op;
-  FeatureMap featureMap;
-  bool favor, causal;
-  double scale, eps;
+/// The sizes both ops share: q [B, Hq, Sq, D], k [B, Hkv, Skv, D],
+/// v [B, Hkv, Skv, Dv]; query head h reads kv head h / group.
+struct AttentionSizes {
   Type elementType;
-  int64_t batch, numHeads, numKvHeads, seqQ, seqKv, headDim, headDimV,
-      numFeatures, group;
-  ScanLayout layout;
-  // Buffers; the logits are null unless favor_plus.
-  Value q, k, v, projection, logitsQ, logitsK, out;
+  int64_t batch, numHeads, numKvHeads, seqQ, seqKv, headDim, headDimV, group;
 
-  explicit LinearAttentionKernels(LinearAttentionOp op) : op(op) {
-    featureMap = op.getFeatureMap();
-    favor = featureMap == FeatureMap::favor_plus;
-    causal = op.getCausal();
-    scale = op.getEffectiveScale();
-    eps = op.getEps().convertToDouble();
-    auto qType = op.getQ().getType();
+  AttentionSizes(Value q, Value k, Value v) {
+    auto qType = cast<RankedTensorType>(q.getType());
+    auto kType = cast<RankedTensorType>(k.getType());
     elementType = qType.getElementType();
     batch = qType.getDimSize(0);
     numHeads = qType.getDimSize(1);
     seqQ = qType.getDimSize(2);
     headDim = qType.getDimSize(3);
-    numKvHeads = op.getK().getType().getDimSize(1);
-    seqKv = op.getK().getType().getDimSize(2);
-    headDimV = op.getV().getType().getDimSize(3);
-    numFeatures = favor ? op.getProjection().getType().getDimSize(0) : headDim;
+    numKvHeads = kType.getDimSize(1);
+    seqKv = kType.getDimSize(2);
+    headDimV = cast<RankedTensorType>(v.getType()).getDimSize(3);
     group = numHeads / numKvHeads;
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// attnflow.linear_attention
+//===----------------------------------------------------------------------===//
+
+struct LinearAttentionKernels : AttentionSizes {
+  LinearAttentionOp op;
+  FeatureMap featureMap;
+  bool favor, causal;
+  double scale, eps;
+  int64_t numFeatures;
+  ScanLayout layout;
+  // Buffers; the logits are null unless favor_plus.
+  Value q, k, v, projection, logitsQ, logitsK, out;
+
+  explicit LinearAttentionKernels(LinearAttentionOp op)
+      : AttentionSizes(op.getQ(), op.getK(), op.getV()), op(op) {
+    featureMap = op.getFeatureMap();
+    favor = featureMap == FeatureMap::favor_plus;
+    causal = op.getCausal();
+    scale = op.getEffectiveScale();
+    eps = op.getEps().convertToDouble();
+    numFeatures = favor ? op.getProjection().getType().getDimSize(0) : headDim;
   }
 
   /// The chunk length of the scan: 32 rows, 16 when that does not fit
@@ -811,32 +821,21 @@ struct VQScanLayout {
   }
 };
 
-struct VQAttentionKernels {
+struct VQAttentionKernels : AttentionSizes {
   VQAttentionOp op;
   bool causal, perHead;
   double scale;
-  Type elementType;
-  int64_t batch, numHeads, numKvHeads, seqQ, seqKv, headDim, headDimV, numCodes,
-      group;
+  int64_t numCodes;
   VQScanLayout layout;
   Value q, k, v, codebook, codes, out;
 
-  explicit VQAttentionKernels(VQAttentionOp op) : op(op) {
+  explicit VQAttentionKernels(VQAttentionOp op)
+      : AttentionSizes(op.getQ(), op.getK(), op.getV()), op(op) {
     causal = op.getCausal();
     scale = op.getEffectiveScale();
-    auto qType = op.getQ().getType();
-    elementType = qType.getElementType();
-    batch = qType.getDimSize(0);
-    numHeads = qType.getDimSize(1);
-    seqQ = qType.getDimSize(2);
-    headDim = qType.getDimSize(3);
-    numKvHeads = op.getK().getType().getDimSize(1);
-    seqKv = op.getK().getType().getDimSize(2);
-    headDimV = op.getV().getType().getDimSize(3);
     auto cbType = op.getCodebook().getType();
     perHead = cbType.getRank() == 3;
     numCodes = cbType.getDimSize(cbType.getRank() - 2);
-    group = numHeads / numKvHeads;
   }
 
   int64_t codesKernelBytes() const {
